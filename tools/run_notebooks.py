@@ -1,0 +1,90 @@
+"""Execute course notebooks in quick mode and store them the way the repository keeps them.
+
+    .venv/bin/python tools/run_notebooks.py notebooks/03_stride_padding_dilation.ipynb [...]
+    .venv/bin/python tools/run_notebooks.py --all
+
+Each notebook is run top to bottom in a fresh kernel with ``CNN_COURSE_MODE=quick`` (what CI
+uses), in its own folder, so nbval has reference outputs. Image outputs (PNG, JPEG, SVG) and
+widget state are stripped to keep the repository small; text outputs stay. The time each
+notebook took is printed, slowest first.
+
+``exercises/`` notebooks are not executed here (their stubs raise on purpose); they are
+written by ``cnn-course build-exercises``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+WIDGET_TYPES = ("application/vnd.jupyter.widget-view+json",)
+
+
+def strip_outputs(nb: nbformat.NotebookNode) -> None:
+    """Remove images and widget views from outputs, keeping their text fallbacks."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if not data:
+                continue
+            for key in IMAGE_TYPES + WIDGET_TYPES:
+                data.pop(key, None)
+            if not data:
+                data["text/plain"] = "<output not stored>"
+        cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)
+
+
+def run(path: Path, timeout: int = 600) -> float:
+    nb = nbformat.read(path, as_version=4)
+    env_mode = os.environ.setdefault("CNN_COURSE_MODE", "quick")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    start = time.perf_counter()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    elapsed = time.perf_counter() - start
+    strip_outputs(nb)
+    nbformat.write(nb, path)
+    print(f"{elapsed:7.1f} s  {path.relative_to(ROOT)}  (mode {env_mode})", flush=True)
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--all", action="store_true", help="notebooks/ and solutions/")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    args = parser.parse_args(argv)
+    paths = [p.resolve() for p in args.notebooks]
+    if args.all:
+        paths += sorted((ROOT / "notebooks").glob("*.ipynb"))
+        paths += sorted((ROOT / "solutions").glob("*.ipynb"))
+    if not paths:
+        parser.error("name notebooks or use --all")
+    times = {}
+    failed = []
+    for path in paths:
+        try:
+            times[path] = run(path, args.timeout)
+        except Exception as exc:  # report and go on with the next notebook
+            print(f"FAILED {path}: {type(exc).__name__}: {str(exc)[-2000:]}", file=sys.stderr)
+            failed.append(path)
+    print("\nslowest first:")
+    for path, secs in sorted(times.items(), key=lambda kv: -kv[1]):
+        print(f"{secs:7.1f} s  {path.relative_to(ROOT)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
