@@ -32,6 +32,7 @@ _API = {
     "class_names": "data",
     "dataset_info": "data",
     "load_image_folder": "data",
+    "augmentation_layers": "data",
     "DatasetNotFoundError": "data",
     # NumPy core
     "conv2d": "conv",

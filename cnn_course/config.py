@@ -1,0 +1,372 @@
+"""Notebook set-up: run mode, seeds, versions, device and data sources.
+
+The first code cell of every lesson is::
+
+    import cnn_course as cc
+    cfg = cc.setup()
+
+``setup`` prints a short report (mode, versions, device, where each dataset would be
+loaded from), seeds Python, NumPy and TensorFlow, and returns a :class:`Config` whose
+helpers shrink the work in *quick* mode and say so in the output::
+
+    x, y = cfg.subset(x_train, y_train, quick=2000)   # "quick mode: using 2,000 of 60,000 samples"
+    model.fit(x, y, epochs=cfg.epochs(10))              # "quick mode: 1 epoch (full mode: 10)"
+
+Modes
+-----
+``full`` (the default on a student's machine) runs everything as written. ``quick`` (the
+default when the ``CI`` environment variable is set) shrinks data and epochs so each
+notebook runs in well under a minute on 2 CPU cores. Choose explicitly with
+``CNN_COURSE_MODE=quick`` or ``CNN_COURSE_MODE=full``, or ``setup(mode="quick")``.
+
+TensorFlow
+----------
+``setup()`` imports TensorFlow by default (``tensorflow=True``): it is needed to seed
+TensorFlow's random generators, to list GPUs and to enable GPU memory growth, and every
+Keras lesson needs it anyway. Importing TensorFlow takes about 5 s on a 2-core machine
+(NumPy alone: about 0.2 s), so the pure-NumPy lessons (convolution, filters, pooling,
+activations) call ``cc.setup(tensorflow=False)``: Python and NumPy are still seeded, and
+the report shows the installed TensorFlow/Keras versions read from package metadata
+without importing them. Importing this module never imports TensorFlow.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import random
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ._validation import check_int
+
+__all__ = ["Config", "setup", "resolve_mode", "MODES", "MODE_ENV"]
+
+MODES = ("quick", "full")
+MODE_ENV = "CNN_COURSE_MODE"
+_FALSE_WORDS = ("", "0", "false", "no", "off")
+
+T = TypeVar("T")
+
+
+def _ci_is_set() -> bool:
+    """``True`` when the ``CI`` variable is set to anything but an empty/false-like value."""
+    return os.environ.get("CI", "").strip().lower() not in _FALSE_WORDS
+
+
+def resolve_mode(mode: str | None = None) -> str:
+    """Return the run mode, ``'quick'`` or ``'full'``.
+
+    Order: the ``mode`` argument; else the ``CNN_COURSE_MODE`` environment variable;
+    else ``'quick'`` when ``CI`` is set (to anything but ``''``, ``0``, ``false``, ``no``,
+    ``off``) and ``'full'`` otherwise.
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` or ``CNN_COURSE_MODE`` is not ``'quick'`` or ``'full'``.
+    """
+    if mode is not None:
+        if not isinstance(mode, str) or mode.strip().lower() not in MODES:
+            raise ValueError(f"mode must be 'quick', 'full' or None; got {mode!r}")
+        return mode.strip().lower()
+    env = os.environ.get(MODE_ENV)
+    if env is not None and env.strip():
+        value = env.strip().lower()
+        if value not in MODES:
+            raise ValueError(f"environment variable {MODE_ENV} must be 'quick' or 'full'; "
+                             f"got {env!r}")
+        return value
+    return "quick" if _ci_is_set() else "full"
+
+
+def _mode_reason(mode_arg: str | None) -> str:
+    if mode_arg is not None:
+        return "setup(mode=...)"
+    env = os.environ.get(MODE_ENV, "").strip()
+    if env:
+        return f"{MODE_ENV}={env}"
+    return "CI is set" if _ci_is_set() else f"default; set {MODE_ENV}=quick to shrink"
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a notebook runs with, returned by :func:`setup`.
+
+    Attributes
+    ----------
+    mode : {'quick', 'full'}
+        ``'quick'`` shrinks data and epochs (CI); ``'full'`` runs everything.
+    seed : int
+        The seed given to Python, NumPy and (if imported) TensorFlow.
+    verbose : bool
+        Whether the helpers print what they chose.
+    tensorflow : bool
+        Whether TensorFlow was imported and seeded by :func:`setup`.
+    gpus : tuple of str
+        Names of the GPUs TensorFlow found (empty: CPU only, or TensorFlow not imported).
+    """
+
+    mode: str
+    seed: int = 0
+    verbose: bool = True
+    tensorflow: bool = False
+    gpus: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be 'quick' or 'full'; got {self.mode!r}")
+        check_int("seed", self.seed, 0, 2**32 - 1)
+
+    @property
+    def quick(self) -> bool:
+        """``True`` in quick mode."""
+        return self.mode == "quick"
+
+    def _say(self, text: str) -> None:
+        if self.verbose:
+            print(text)
+
+    def rng(self, offset: int = 0) -> np.random.Generator:
+        """A fresh NumPy ``Generator`` seeded with ``seed + offset`` (same numbers every run)."""
+        offset = check_int("offset", offset, 0)
+        return np.random.default_rng(self.seed + offset)
+
+    def subset(self, x: Any, y: Any = None, quick: int = 2000):
+        """Shrink ``x`` (and ``y`` alike) to ``quick`` samples in quick mode.
+
+        In quick mode a seeded random choice of ``quick`` sample indices is taken (sorted,
+        so the original order is kept and every class stays represented); the same indices
+        are used for ``x`` and ``y``. In full mode, or when there are at most ``quick``
+        samples, the inputs are returned unchanged. The choice is printed.
+
+        Parameters
+        ----------
+        x : array-like, shape (N, ...)
+            Samples along the first axis, e.g. images (N, H, W) or (N, H, W, C).
+        y : array-like, shape (N,) or (N, 1), optional
+            Labels for ``x``.
+        quick : int
+            Number of samples kept in quick mode (>= 1).
+
+        Returns
+        -------
+        x_subset, or (x_subset, y_subset) when ``y`` is given.
+
+        Examples
+        --------
+        >>> cfg = Config(mode="quick", verbose=False)
+        >>> x, y = cfg.subset(np.zeros((10, 2)), np.arange(10), quick=3)
+        >>> x.shape, y.shape
+        ((3, 2), (3,))
+        """
+        quick = check_int("quick", quick, 1)
+        xs = _as_samples("x", x)
+        n = len(xs)
+        ys = None
+        if y is not None:
+            ys = _as_samples("y", y)
+            if len(ys) != n:
+                raise ValueError(f"x and y must have the same number of samples; "
+                                 f"got {n} and {len(ys)}")
+        if not self.quick:
+            self._say(f"full mode: using all {_fmt(n)} samples")
+            return (x, y) if y is not None else x
+        if n <= quick:
+            self._say(f"quick mode: using all {_fmt(n)} samples (no more than {_fmt(quick)})")
+            return (x, y) if y is not None else x
+        idx = np.sort(self.rng().choice(n, size=quick, replace=False))
+        self._say(f"quick mode: using {_fmt(quick)} of {_fmt(n)} samples "
+                  f"(random subset, seed {self.seed})")
+        return (xs[idx], ys[idx]) if ys is not None else xs[idx]
+
+    def epochs(self, full: int, quick: int = 1) -> int:
+        """Number of training epochs: ``full`` in full mode, ``quick`` in quick mode (printed)."""
+        full = check_int("full", full, 1)
+        quick = check_int("quick", quick, 1)
+        n = quick if self.quick else full
+        word = "epoch" if n == 1 else "epochs"
+        if self.quick:
+            self._say(f"quick mode: {n} {word} (full mode: {full})")
+        else:
+            self._say(f"full mode: {n} {word}")
+        return n
+
+    def pick(self, full: T, quick: T, what: str | None = None) -> T:
+        """Return ``full`` in full mode and ``quick`` in quick mode.
+
+        If ``what`` names the value (e.g. ``"images per class"``) the choice is printed.
+        """
+        if what is not None and not isinstance(what, str):
+            raise TypeError(f"what must be a str or None, got {type(what).__name__}")
+        value = quick if self.quick else full
+        if what:
+            if self.quick:
+                self._say(f"quick mode: {what} = {value!r} (full mode: {full!r})")
+            else:
+                self._say(f"full mode: {what} = {value!r}")
+        return value
+
+
+def _as_samples(name: str, value: Any) -> Any:
+    """Return ``value`` as something indexable by an index array, with at least 1 dimension."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be an array of samples, got {type(value).__name__}")
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must have a first (sample) axis, got a scalar")
+    return arr
+
+
+def _package_version(dist: str) -> str | None:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
+# Start-up chatter TensorFlow's C++ code writes straight to file descriptor 2 on every import
+# (TF_CPP_MIN_LOG_LEVEL does not silence it); it alarms students and says nothing useful.
+_NATIVE_NOISE = ("All log messages before absl::InitializeLog", "oneDNN custom operations",
+                 "cudart_stub.cc", "Could not find cuda drivers", "failed call to cuInit",
+                 "Unable to register cu", "computation_placer", "TF-TRT Warning",
+                 "This TensorFlow binary is optimized", "To enable the following instructions",
+                 "rebuild TensorFlow with the appropriate compiler flags")
+
+
+@contextlib.contextmanager
+def _filtered_native_stderr():
+    """Capture what native code writes to fd 2; re-emit every line that is not known noise."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no usable fd 2: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", "replace")
+            kept = [line for line in text.splitlines()
+                    if line.strip() and not any(n in line for n in _NATIVE_NOISE)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+
+
+def _init_tensorflow(seed: int) -> tuple[str, str, tuple[str, ...]]:
+    """Import TensorFlow/Keras, seed them, enable GPU memory growth. Returns versions, GPUs."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _filtered_native_stderr():
+        import tensorflow as tf
+        import keras
+
+        gpus = tf.config.list_physical_devices("GPU")
+    names = []
+    for gpu in gpus:
+        try:  # must happen before the GPU is first used; harmless to skip afterwards
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except (RuntimeError, ValueError):
+            pass
+        try:
+            details = tf.config.experimental.get_device_details(gpu)
+        except Exception:  # pragma: no cover - depends on the driver
+            details = {}
+        names.append(str(details.get("device_name") or gpu.name))
+    # Seeds Python's random, NumPy's global generator and TensorFlow's global seed.
+    keras.utils.set_random_seed(seed)
+    return tf.__version__, keras.__version__, tuple(names)
+
+
+def _data_lines() -> list[str]:
+    """One line per dataset: where it would be loaded from (files are not read)."""
+    try:
+        from .data import DATASETS, locate
+    except ImportError:  # pragma: no cover - data module missing
+        return ["data: (cnn_course.data not available)"]
+    lines = []
+    for name in DATASETS:
+        try:
+            found = locate(name)
+        except Exception as exc:  # never let a report line break set-up
+            lines.append(f"  {name:<13} ? ({type(exc).__name__}: {exc})")
+            continue
+        if found is None:
+            lines.append(f"  {name:<13} not found offline (Keras download on first use; "
+                         f"see `cnn-course data`)")
+        else:
+            kind, path = found
+            lines.append(f"  {name:<13} {kind}: {path}")
+    return ["data:"] + lines
+
+
+def setup(seed: int = 0, mode: str | None = None, verbose: bool = True,
+          tensorflow: bool = True) -> Config:
+    """Prepare a notebook: choose the mode, seed everything and print a short report.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for Python's ``random``, NumPy's global generator and, when ``tensorflow``
+        is true, TensorFlow (via ``keras.utils.set_random_seed``). 0 <= seed < 2**32.
+    mode : {'quick', 'full'} or None
+        None reads ``CNN_COURSE_MODE``; if unset, ``'quick'`` when ``CI`` is set, else
+        ``'full'``.
+    verbose : bool
+        Print the report, and let the :class:`Config` helpers print their choices.
+    tensorflow : bool
+        Import and seed TensorFlow, list GPUs and enable GPU memory growth (default).
+        Pure-NumPy lessons pass ``False`` to skip the ~5 s TensorFlow import.
+
+    Returns
+    -------
+    Config
+    """
+    seed = check_int("seed", seed, 0, 2**32 - 1)
+    if not isinstance(verbose, bool):
+        raise TypeError(f"verbose must be a bool, got {type(verbose).__name__}")
+    if not isinstance(tensorflow, bool):
+        raise TypeError(f"tensorflow must be a bool, got {type(tensorflow).__name__}")
+    chosen = resolve_mode(mode)
+
+    random.seed(seed)
+    np.random.seed(seed)
+    gpus: tuple[str, ...] = ()
+    if tensorflow:
+        tf_version, keras_version, gpus = _init_tensorflow(seed)
+        tf_text = f"TensorFlow {tf_version} | Keras {keras_version}"
+        device = ("GPU: " + ", ".join(gpus)) if gpus else "CPU only (no GPU found)"
+    else:
+        tf_v = _package_version("tensorflow") or "not installed"
+        k_v = _package_version("keras") or "not installed"
+        tf_text = f"TensorFlow {tf_v} | Keras {k_v} (not imported: setup(tensorflow=False))"
+        device = "CPU (NumPy; GPUs not checked because TensorFlow is not imported)"
+    cfg = Config(mode=chosen, seed=seed, verbose=verbose, tensorflow=tensorflow, gpus=gpus)
+
+    if verbose:
+        from . import __version__
+
+        lines = [
+            f"cnn-course {__version__} | mode: {chosen} ({_mode_reason(mode)}) | seed: {seed}",
+            f"Python {platform.python_version()} | NumPy {np.__version__} | {tf_text}",
+            f"device: {device}",
+        ]
+        lines += _data_lines()
+        print("\n".join(lines))
+    return cfg

@@ -1,0 +1,24 @@
+"""Shared test set-up: point CNN_COURSE_DATA at the shared real samples when it is unset."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (ROOT.parent / "shared" / "datasets").resolve()
+
+if not os.environ.get("CNN_COURSE_DATA") and SHARED_DATA.is_dir():
+    os.environ["CNN_COURSE_DATA"] = str(SHARED_DATA)
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The shared MNIST/CIFAR-10 samples (skips the test where they are absent)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared dataset samples not found at {SHARED_DATA}")
+    return SHARED_DATA

@@ -1,0 +1,234 @@
+"""cnn_course.config: mode, seeding, report, and the Config helpers."""
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from cnn_course import config
+from cnn_course.config import Config, resolve_mode, setup
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    monkeypatch.delenv("CNN_COURSE_MODE", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    return monkeypatch
+
+
+# ----------------------------------------------------------------------------- mode
+@pytest.mark.parametrize("env, ci, expected", [
+    (None, None, "full"),
+    (None, "true", "quick"),
+    (None, "1", "quick"),
+    (None, "false", "full"),
+    (None, "", "full"),
+    ("quick", None, "quick"),
+    ("full", "true", "full"),          # an explicit mode beats CI
+    (" QUICK ", None, "quick"),
+])
+def test_resolve_mode_from_environment(clean_env, env, ci, expected):
+    if env is not None:
+        clean_env.setenv("CNN_COURSE_MODE", env)
+    if ci is not None:
+        clean_env.setenv("CI", ci)
+    assert resolve_mode() == expected
+
+
+def test_mode_argument_beats_environment(clean_env):
+    clean_env.setenv("CNN_COURSE_MODE", "quick")
+    assert resolve_mode("full") == "full"
+
+
+def test_bad_mode_variable_names_the_variable(clean_env):
+    clean_env.setenv("CNN_COURSE_MODE", "fast")
+    with pytest.raises(ValueError, match="CNN_COURSE_MODE.*'fast'"):
+        resolve_mode()
+    with pytest.raises(ValueError, match="CNN_COURSE_MODE"):
+        setup(tensorflow=False, verbose=False)
+
+
+@pytest.mark.parametrize("bad", ["fast", "", 1])
+def test_bad_mode_argument(clean_env, bad):
+    with pytest.raises(ValueError, match="mode must be"):
+        resolve_mode(bad)
+
+
+# ----------------------------------------------------------------------------- setup
+def test_setup_without_tensorflow_reports_and_seeds(clean_env, capsys):
+    clean_env.setenv("CI", "true")
+    cfg = setup(seed=3, tensorflow=False)
+    out = capsys.readouterr().out
+    assert isinstance(cfg, Config)
+    assert (cfg.mode, cfg.quick, cfg.seed, cfg.tensorflow) == ("quick", True, 3, False)
+    assert "mode: quick (CI is set)" in out
+    assert f"NumPy {np.__version__}" in out and "Python 3." in out
+    assert "TensorFlow" in out and "not imported" in out
+    for name in ("mnist", "fashion_mnist", "cifar10"):
+        assert name in out
+    assert len(out.strip().splitlines()) <= 8, "the report should stay compact"
+    a = (random.random(), np.random.rand())
+    random.seed(3)
+    np.random.seed(3)
+    assert a == (random.random(), np.random.rand())
+
+
+def test_setup_quiet(clean_env, capsys):
+    setup(tensorflow=False, verbose=False, mode="full")
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("kwargs, exc", [
+    ({"seed": -1}, ValueError), ({"seed": 2**32}, ValueError), ({"seed": 1.5}, TypeError),
+    ({"seed": True}, TypeError), ({"verbose": "yes"}, TypeError),
+    ({"tensorflow": 1}, TypeError), ({"mode": "slow"}, ValueError),
+])
+def test_setup_rejects_bad_arguments(clean_env, kwargs, exc):
+    with pytest.raises(exc):
+        setup(**{"tensorflow": False, "verbose": False, **kwargs})
+
+
+def test_setup_does_not_import_tensorflow_when_asked():
+    code = ("import sys, cnn_course as cc; cc.setup(tensorflow=False); "
+            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; "
+            "assert 'keras' not in sys.modules, 'keras imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=60)
+
+
+def test_setup_with_tensorflow_seeds_tf_and_reports_device(clean_env, capsys):
+    tf = pytest.importorskip("tensorflow")
+    cfg = setup(seed=5, mode="full")
+    out = capsys.readouterr().out
+    assert f"TensorFlow {tf.__version__}" in out and "Keras 3." in out
+    if not tf.config.list_physical_devices("GPU"):
+        assert "device: CPU only (no GPU found)" in out
+        assert cfg.gpus == ()
+    first = tf.random.uniform((3,)).numpy()
+    setup(seed=5, mode="full", verbose=False)
+    assert np.array_equal(first, tf.random.uniform((3,)).numpy())
+
+
+def test_gpu_memory_growth_and_names_with_fake_gpus(clean_env, monkeypatch, capsys):
+    tf = pytest.importorskip("tensorflow")
+    gpus = [types.SimpleNamespace(name="/physical_device:GPU:0"),
+            types.SimpleNamespace(name="/physical_device:GPU:1")]
+    grown = []
+
+    def set_memory_growth(gpu, flag):
+        if gpu is gpus[1]:  # e.g. already initialised: must not make setup fail
+            raise RuntimeError("Physical devices cannot be modified after being initialized")
+        grown.append((gpu.name, flag))
+
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: gpus if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth", set_memory_growth)
+    monkeypatch.setattr(tf.config.experimental, "get_device_details",
+                        lambda gpu: {"device_name": "Fake H100"} if gpu is gpus[0] else {})
+    cfg = setup(mode="full")
+    out = capsys.readouterr().out
+    assert grown == [("/physical_device:GPU:0", True)]
+    assert cfg.gpus == ("Fake H100", "/physical_device:GPU:1")
+    assert "device: GPU: Fake H100, /physical_device:GPU:1" in out
+
+
+# ----------------------------------------------------------------------------- Config
+def test_config_validates():
+    with pytest.raises(ValueError, match="mode"):
+        Config(mode="fast")
+    with pytest.raises(ValueError, match="seed"):
+        Config(mode="full", seed=-2)
+
+
+def test_subset_quick_mode_same_indices_seeded(capsys):
+    cfg = Config(mode="quick", seed=0)
+    x = np.arange(60_000).repeat(2).reshape(60_000, 2)
+    y = np.arange(60_000)
+    xs, ys = cfg.subset(x, y)
+    assert "quick mode: using 2,000 of 60,000 samples" in capsys.readouterr().out
+    assert xs.shape == (2000, 2) and ys.shape == (2000,)
+    assert np.array_equal(xs[:, 0], ys), "x and y must be subset with the same indices"
+    assert np.all(np.diff(ys) > 0), "indices are sorted and unique"
+    assert ys[-1] > 30_000, "a random subset, not the first samples"
+    xs2, ys2 = Config(mode="quick", seed=0, verbose=False).subset(x, y)
+    assert np.array_equal(ys, ys2)
+    _, ys3 = Config(mode="quick", seed=1, verbose=False).subset(x, y)
+    assert not np.array_equal(ys, ys3)
+
+
+def test_subset_keeps_classes_mixed_on_real_labels():
+    from cnn_course.data import load_dataset
+
+    (_, y), _ = load_dataset("fashion_mnist")
+    ys = Config(mode="quick", verbose=False).subset(y, quick=500)
+    counts = np.bincount(ys, minlength=10)
+    assert counts.min() >= 25, counts
+
+
+def test_subset_full_mode_and_small_inputs(capsys):
+    x, y = np.zeros((50, 3)), np.arange(50)
+    xs, ys = Config(mode="full").subset(x, y)
+    assert xs is x and ys is y
+    assert "full mode: using all 50 samples" in capsys.readouterr().out
+    xs = Config(mode="quick").subset(x, quick=100)
+    assert xs is x
+    assert "quick mode: using all 50 samples" in capsys.readouterr().out
+    assert Config(mode="quick", verbose=False).subset([[1], [2], [3]], quick=2).shape == (2, 1)
+
+
+@pytest.mark.parametrize("args, kwargs, exc", [
+    ((np.zeros(5), np.zeros(4)), {}, ValueError),
+    ((np.zeros(5),), {"quick": 0}, ValueError),
+    ((np.zeros(5),), {"quick": True}, TypeError),
+    ((np.float64(3.0),), {}, ValueError),
+    (("abc",), {}, TypeError),
+])
+def test_subset_rejects_bad_input(args, kwargs, exc):
+    with pytest.raises(exc):
+        Config(mode="quick", verbose=False).subset(*args, **kwargs)
+
+
+def test_epochs(capsys):
+    assert Config(mode="quick").epochs(10) == 1
+    assert "quick mode: 1 epoch (full mode: 10)" in capsys.readouterr().out
+    assert Config(mode="quick").epochs(10, quick=3) == 3
+    assert Config(mode="full").epochs(10, quick=3) == 10
+    assert "full mode: 10 epochs" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="full must be >= 1"):
+        Config(mode="full").epochs(0)
+    with pytest.raises(TypeError, match="quick"):
+        Config(mode="full").epochs(3, quick=1.5)
+
+
+def test_pick_and_rng(capsys):
+    cfg = Config(mode="quick")
+    assert cfg.pick(64, 8, what="images per class") == 8
+    assert "quick mode: images per class = 8 (full mode: 64)" in capsys.readouterr().out
+    assert Config(mode="full").pick(64, 8) == 64
+    assert capsys.readouterr().out == ""
+    with pytest.raises(TypeError, match="what"):
+        cfg.pick(1, 2, what=3)
+    assert np.array_equal(cfg.rng().random(3), cfg.rng().random(3))
+    assert not np.array_equal(cfg.rng(1).random(3), cfg.rng().random(3))
+    with pytest.raises(ValueError, match="offset"):
+        cfg.rng(-1)
+
+
+def test_module_import_is_tensorflow_free():
+    assert config.__name__ == "cnn_course.config"
+    code = "import sys, cnn_course.config; assert 'tensorflow' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=60)
+
+
+def test_native_tensorflow_noise_is_filtered_but_real_errors_kept(capfd):
+    with config._filtered_native_stderr():
+        os.write(2, b"I0000 port.cc:153] oneDNN custom operations are on.\n"
+                    b"E0000 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n"
+                    b"F0000 something really broke\n")
+    err = capfd.readouterr().err
+    assert "something really broke" in err
+    assert "oneDNN" not in err and "cuInit" not in err

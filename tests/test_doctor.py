@@ -1,0 +1,54 @@
+"""`cnn-course doctor` reports every part of the installation and says how to fix problems."""
+from __future__ import annotations
+
+import importlib.metadata as metadata
+
+from cnn_course import doctor
+from cnn_course.cli import main as cli_main
+
+
+def test_doctor_passes_on_the_course_environment(capsys):
+    assert cli_main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    for part in ("python", "numpy", "tensorflow", "jupyterlab", "widgets",
+                 "data: fashion_mnist", "data: mnist", "data: cifar10", "gpu"):
+        assert part in out, f"doctor does not report {part!r}:\n{out}"
+    assert "60,000 train / 10,000 test" in out  # the full Fashion-MNIST
+
+
+def test_missing_widget_extension_fails_with_the_fix(monkeypatch):
+    real = metadata.version
+
+    def fake_version(dist):
+        if dist == "jupyterlab_widgets":
+            raise metadata.PackageNotFoundError(dist)
+        return real(dist)
+
+    monkeypatch.setattr(doctor.metadata, "version", fake_version)
+    finding = doctor.check_widgets()
+    assert finding.status == "fail"
+    assert "pip install 'jupyterlab_widgets" in finding.fix
+
+
+def test_keras_2_is_rejected_with_the_fix(monkeypatch):
+    real = metadata.version
+    monkeypatch.setattr(doctor.metadata, "version",
+                        lambda d: "2.15.0" if d == "keras" else real(d))
+    finding = doctor.check_tensorflow()
+    assert finding.status == "fail" and "Keras 3" in finding.fix
+
+
+def test_missing_datasets_fail_with_how_to_get_them(monkeypatch, tmp_path):
+    from cnn_course import data
+
+    monkeypatch.setenv("CNN_COURSE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(data, "SYSTEM_ROOT", tmp_path / "system")
+    data.clear_cache()
+    findings = {f.name: f for f in doctor.check_datasets()}
+    for name in ("fashion_mnist", "mnist", "cifar10"):
+        finding = findings[f"data: {name}"]
+        assert finding.status == "fail", finding
+        assert "CNN_COURSE_DATA" in finding.fix or "internet" in finding.fix, finding
+    assert not (tmp_path / "keras").exists(), "the doctor must not download anything"
+    data.clear_cache()
