@@ -7,11 +7,11 @@ early lessons start fast. ``import cnn_course`` never imports TensorFlow.
 Public API (``cnn_course.<name>``):
 
 - set-up and data: ``setup``, ``load_dataset``, ``class_names``, ``dataset_info``,
-  ``load_image_folder``
+  ``load_image_folder``, ``augmentation_layers``
 - NumPy operations: ``conv2d``, ``conv2d_naive``, ``output_size``, ``same_padding``,
   ``pad2d``, ``pool2d``, ``global_pool``; modules ``filters`` and ``activations``
 - Keras models: ``build_model``, ``list_models``, ``conv_bn_relu``, ``cbapd_block``,
-  ``inception_block``, ``residual_block``
+  ``inception_block``, ``residual_block``, ``build_deep_stack``
 - training: ``train``, ``evaluate``, ``predict_labels``, ``confusion_matrix``,
   ``per_class_accuracy``, ``export_weights``
 - looking inside: ``layer_outputs``, ``explain_params``; modules ``plots`` and ``widgets``
@@ -49,6 +49,7 @@ _API = {
     "cbapd_block": "models",
     "inception_block": "models",
     "residual_block": "models",
+    "build_deep_stack": "models",
     # training toolkit
     "train": "training",
     "evaluate": "training",
@@ -63,7 +64,7 @@ _API = {
     "plot_kernels": "inspection",
 }
 _SUBMODULES = {"filters", "activations", "plots", "widgets", "models", "training",
-               "inspection", "data", "conv", "pooling", "config", "exercises", "receptive_field"}
+               "inspection", "data", "conv", "pooling", "config", "exercises", "receptive_field", "checks", "grading", "doctor"}
 
 __all__ = sorted(_API) + sorted(_SUBMODULES)
 

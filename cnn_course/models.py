@@ -1,0 +1,563 @@
+"""The course's Keras 3 networks, built once and reused by lessons and exercises.
+
+Every network is built with the **functional API** on a known input, so
+``model.summary()`` shows real output shapes, and every layer has a readable
+name (``conv1``, ``stage2_block1_conv1``, ...). Images are NHWC, like Keras:
+``(batch, height, width, channels)``.
+
+========================  =============  ===========  ================================
+name                      default input  parameters   what it is
+========================  =============  ===========  ================================
+``fashion_dense``         28x28x1        101,770      Flatten, Dense 128, Dense 10
+``fashion_cnn``           28x28x1        243,786      2x (Conv 64 3x3, MaxPool 2), MLP
+``mnist_cnn``             28x28x1        206,922      Conv 16/32 3x3 "same", MLP
+``cifar_baseline``        32x32x3        198,506      one C-B-A-P-D block, MLP
+``lenet5``                32x32x3        62,006       LeNet-5 (sigmoid)
+``alexnet8``              32x32x3        9,639,178    AlexNet, CIFAR-sized
+``vgg16``                 32x32x3        15,262,026   VGG-16 with BatchNorm
+``inception10``           32x32x3        121,418      GoogLeNet-style Inception blocks
+``resnet18``              32x32x3        11,183,562   ResNet-18 (basic blocks)
+========================  =============  ===========  ================================
+
+TensorFlow/Keras is imported inside the functions, so ``import cnn_course.models``
+is instant.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Sequence
+
+from ._validation import check_int, check_pair
+
+__all__ = [
+    "MODEL_NAMES",
+    "build_model",
+    "list_models",
+    "conv_bn_relu",
+    "cbapd_block",
+    "inception_block",
+    "residual_block",
+    "build_deep_stack",
+]
+
+# name -> (default input shape, total, trainable, non-trainable, one-line description).
+# The parameter counts are those of the default input and 10 classes; tests check that
+# building each model gives exactly these numbers.
+_SPECS: dict[str, tuple[tuple[int, ...], int, int, int, str]] = {
+    "fashion_dense": ((28, 28, 1), 101_770, 101_770, 0,
+                      "Flatten, Dense 128 ReLU, Dense 10 softmax"),
+    "fashion_cnn": ((28, 28, 1), 243_786, 243_786, 0,
+                    "Conv 64 3x3, MaxPool 2, Conv 64 3x3, MaxPool 2, Dense 128, Dense 10"),
+    "mnist_cnn": ((28, 28, 1), 206_922, 206_922, 0,
+                  "Conv 16 3x3 same, MaxPool 2, Conv 32 3x3 same, MaxPool 2, Dense 128, Dense 10"),
+    "cifar_baseline": ((32, 32, 3), 198_506, 198_494, 12,
+                       "C-B-A-P-D block (Conv 6 5x5, BN, ReLU, MaxPool, Dropout), Dense 128, Dense 10"),
+    "lenet5": ((32, 32, 3), 62_006, 62_006, 0,
+               "LeNet-5: Conv 6 5x5, MaxPool, Conv 16 5x5, MaxPool, Dense 120, 84, 10 (sigmoid)"),
+    "alexnet8": ((32, 32, 3), 9_639_178, 9_638_474, 704,
+                 "AlexNet (CIFAR): 5 conv layers (96, 256, 384, 384, 256), Dense 2048, 2048, 10"),
+    "vgg16": ((32, 32, 3), 15_262_026, 15_253_578, 8_448,
+              "VGG-16: 13 3x3 conv+BN+ReLU in 5 stages (64-512), Dense 512, 512, 10"),
+    "inception10": ((32, 32, 3), 121_418, 120_234, 1_184,
+                    "Inception-10: ConvBNReLU stem 16, 2 stages x 2 Inception blocks, GAP, Dense 10"),
+    "resnet18": ((32, 32, 3), 11_183_562, 11_173_962, 9_600,
+                 "ResNet-18: 3x3 stem 64, basic blocks [2, 2, 2, 2] (64-512), GAP, Dense 10"),
+}
+
+#: The names :func:`build_model` accepts, in the order the lessons meet them.
+MODEL_NAMES: tuple[str, ...] = tuple(_SPECS)
+
+_uid = itertools.count(1)
+
+
+def _layers():
+    from keras import layers  # lazy: TensorFlow/Keras load only when a model is built
+
+    return layers
+
+
+def _prefix(name: str | None, kind: str) -> str:
+    """Return ``name`` or a fresh unique prefix such as ``"residual_block_3"``."""
+    if name is None:
+        return f"{kind}_{next(_uid)}"
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str or None, got {name!r}")
+    return name
+
+
+def _check_tensor(x: Any) -> None:
+    import keras
+
+    if not isinstance(x, keras.KerasTensor):
+        raise TypeError("x must be a symbolic Keras tensor (e.g. keras.Input(shape=(32, 32, 3)) "
+                        f"or the output of a layer), got {type(x).__name__}")
+    if len(x.shape) != 4:
+        raise ValueError(f"x must be a 4-D NHWC tensor (batch, height, width, channels), "
+                         f"got shape {tuple(x.shape)}")
+
+
+def _check_padding(padding: object) -> str:
+    if padding not in ("same", "valid"):
+        raise ValueError(f"padding must be 'same' or 'valid', got {padding!r}")
+    return str(padding)
+
+
+# --------------------------------------------------------------------------- blocks
+def conv_bn_relu(x, filters: int, kernel_size: int | tuple[int, int] = 3,
+                 strides: int | tuple[int, int] = 1, padding: str = "same",
+                 name: str | None = None):
+    """Convolution, batch normalisation, ReLU: ``relu(BN(conv(x)))``.
+
+    The "ConvBNRelu" unit of Inception-style networks. The convolution keeps its
+    bias, as in the source course (the BN shift makes it redundant, which is why
+    ResNet drops it).
+
+    Parameters
+    ----------
+    x : KerasTensor, shape (N, H, W, C)
+    filters : int >= 1
+        Output channels F.
+    kernel_size, strides : int or pair, >= 1
+    padding : {"same", "valid"}
+    name : str, optional
+        Prefix of the three layer names (``<name>_conv``, ``<name>_bn``,
+        ``<name>_relu``); a unique one is made up when omitted.
+
+    Returns
+    -------
+    KerasTensor, shape (N, H', W', F)
+        Parameters: ``kh*kw*C*F + F`` (conv) + ``4*F`` (BN, of which ``2*F``
+        non-trainable moving statistics).
+    """
+    layers = _layers()
+    _check_tensor(x)
+    filters = check_int("filters", filters, 1)
+    kernel_size = check_pair("kernel_size", kernel_size, 1)
+    strides = check_pair("strides", strides, 1)
+    padding = _check_padding(padding)
+    p = _prefix(name, "conv_bn_relu")
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, name=f"{p}_conv")(x)
+    x = layers.BatchNormalization(name=f"{p}_bn")(x)
+    return layers.Activation("relu", name=f"{p}_relu")(x)
+
+
+def cbapd_block(x, filters: int = 6, kernel_size: int | tuple[int, int] = 5,
+                pool_size: int | tuple[int, int] = 2, dropout: float = 0.2,
+                name: str | None = None):
+    """The C-B-A-P-D block: Conv ("same"), BatchNorm, Activation (ReLU), Pool, Dropout.
+
+    Max-pooling uses ``strides=pool_size`` and "same" padding, so the spatial
+    size becomes ``ceil(H / pool)``.
+
+    Parameters
+    ----------
+    x : KerasTensor, shape (N, H, W, C)
+    filters : int >= 1
+    kernel_size, pool_size : int or pair, >= 1
+    dropout : float in [0, 1)
+        Fraction of activations zeroed during training.
+    name : str, optional
+        Prefix of the layer names (``<name>_conv``, ``_bn``, ``_relu``, ``_pool``,
+        ``_dropout``).
+
+    Returns
+    -------
+    KerasTensor, shape (N, ceil(H/p), ceil(W/p), filters)
+        Parameters: ``kh*kw*C*F + F + 4*F``.
+    """
+    layers = _layers()
+    _check_tensor(x)
+    filters = check_int("filters", filters, 1)
+    kernel_size = check_pair("kernel_size", kernel_size, 1)
+    pool_size = check_pair("pool_size", pool_size, 1)
+    dropout = _check_rate("dropout", dropout)
+    p = _prefix(name, "cbapd")
+    x = layers.Conv2D(filters, kernel_size, padding="same", name=f"{p}_conv")(x)
+    x = layers.BatchNormalization(name=f"{p}_bn")(x)
+    x = layers.Activation("relu", name=f"{p}_relu")(x)
+    x = layers.MaxPooling2D(pool_size, strides=pool_size, padding="same", name=f"{p}_pool")(x)
+    return layers.Dropout(dropout, name=f"{p}_dropout")(x)
+
+
+def inception_block(x, filters: int, strides: int = 1, name: str | None = None):
+    """An Inception block: four parallel branches concatenated on the channel axis.
+
+    Branches (each ``filters`` channels, each conv a :func:`conv_bn_relu`):
+
+    1. 1x1 conv (stride ``strides``)
+    2. 1x1 conv (stride ``strides``), then 3x3 conv
+    3. 1x1 conv (stride ``strides``), then 5x5 conv
+    4. 3x3 max-pool (stride 1, "same"), then 1x1 conv (stride ``strides``)
+
+    The stride sits on each branch's *first* convolution, so all four branches
+    end at the same size ``ceil(H / strides)`` and can be concatenated.
+
+    Parameters
+    ----------
+    x : KerasTensor, shape (N, H, W, C)
+    filters : int >= 1
+        Channels of every branch.
+    strides : int >= 1
+    name : str, optional
+        Prefix of the layer names (``<name>_b1_conv``, ``<name>_b2a_conv``, ...,
+        ``<name>_concat``).
+
+    Returns
+    -------
+    KerasTensor, shape (N, ceil(H/s), ceil(W/s), 4 * filters)
+        Parameters: ``4*(C*F + F)`` (four 1x1 convs) ``+ 9*F*F + F + 25*F*F + F``
+        ``+ 6*4*F`` (six BatchNorms).
+    """
+    layers = _layers()
+    _check_tensor(x)
+    filters = check_int("filters", filters, 1)
+    strides = check_int("strides", strides, 1)
+    p = _prefix(name, "inception")
+    b1 = conv_bn_relu(x, filters, 1, strides, name=f"{p}_b1")
+    b2 = conv_bn_relu(x, filters, 1, strides, name=f"{p}_b2a")
+    b2 = conv_bn_relu(b2, filters, 3, 1, name=f"{p}_b2b")
+    b3 = conv_bn_relu(x, filters, 1, strides, name=f"{p}_b3a")
+    b3 = conv_bn_relu(b3, filters, 5, 1, name=f"{p}_b3b")
+    b4 = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{p}_b4_pool")(x)
+    b4 = conv_bn_relu(b4, filters, 1, strides, name=f"{p}_b4")
+    return layers.Concatenate(axis=-1, name=f"{p}_concat")([b1, b2, b3, b4])
+
+
+def residual_block(x, filters: int, strides: int = 1, name: str | None = None):
+    """A ResNet basic block: ``relu(F(x) + shortcut(x))``.
+
+    ``F(x) = BN(conv3x3(relu(BN(conv3x3_stride(x)))))``; convolutions have no
+    bias (BN's shift replaces it). The shortcut is the identity when the shape
+    does not change (``strides == 1`` and ``C == filters``), otherwise a 1x1
+    convolution with stride ``strides`` followed by BN (a *projection*).
+
+    Parameters
+    ----------
+    x : KerasTensor, shape (N, H, W, C)
+    filters : int >= 1
+    strides : int >= 1
+    name : str, optional
+        Prefix of the layer names (``<name>_conv1``, ``_bn1``, ``_relu1``,
+        ``_conv2``, ``_bn2``, [``_proj_conv``, ``_proj_bn``], ``_add``, ``_relu2``).
+
+    Returns
+    -------
+    KerasTensor, shape (N, ceil(H/s), ceil(W/s), filters)
+        Parameters: ``9*C*F + 9*F*F + 2*4*F`` (+ ``C*F + 4*F`` with a projection).
+    """
+    layers = _layers()
+    _check_tensor(x)
+    filters = check_int("filters", filters, 1)
+    strides = check_int("strides", strides, 1)
+    p = _prefix(name, "residual_block")
+    shortcut = x
+    y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False,
+                      name=f"{p}_conv1")(x)
+    y = layers.BatchNormalization(name=f"{p}_bn1")(y)
+    y = layers.Activation("relu", name=f"{p}_relu1")(y)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{p}_conv2")(y)
+    y = layers.BatchNormalization(name=f"{p}_bn2")(y)
+    if strides != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=strides, padding="same", use_bias=False,
+                                 name=f"{p}_proj_conv")(x)
+        shortcut = layers.BatchNormalization(name=f"{p}_proj_bn")(shortcut)
+    y = layers.Add(name=f"{p}_add")([y, shortcut])
+    return layers.Activation("relu", name=f"{p}_relu2")(y)
+
+
+def _plain_block(x, filters: int, name: str):
+    """:func:`residual_block` without the shortcut (same layers, same parameters)."""
+    layers = _layers()
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = layers.Activation("relu", name=f"{name}_relu1")(y)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    return layers.Activation("relu", name=f"{name}_relu2")(y)
+
+
+def _check_rate(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a float in [0, 1), got {value!r}")
+    if not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- models
+def _check_input_shape(name: str, input_shape: object) -> tuple[int, ...]:
+    if input_shape is None:
+        return _SPECS[name][0]
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"input_shape must be a tuple (height, width, channels), "
+                        f"got {input_shape!r}")
+    dims = tuple(input_shape)
+    allowed = (2, 3) if name == "fashion_dense" else (3,)
+    if len(dims) not in allowed:
+        hint = ("(height, width) or (height, width, channels)" if name == "fashion_dense"
+                else "(height, width, channels); add a channel axis for grayscale, "
+                     "e.g. (28, 28, 1) and x[..., None]")
+        raise ValueError(f"input_shape for {name} must be {hint}, got {input_shape!r}")
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+            raise ValueError(f"input_shape must contain ints >= 1, got {input_shape!r}")
+    return dims
+
+
+def _fashion_dense(inputs, num_classes):
+    layers = _layers()
+    x = layers.Flatten(name="flatten")(inputs)
+    x = layers.Dense(128, activation="relu", name="dense1")(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+
+
+def _fashion_cnn(inputs, num_classes):
+    layers = _layers()
+    x = layers.Conv2D(64, 3, activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(128, activation="relu", name="dense1")(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+
+
+def _mnist_cnn(inputs, num_classes):
+    layers = _layers()
+    x = layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(128, activation="relu", name="dense1")(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+
+
+def _cifar_baseline(inputs, num_classes):
+    layers = _layers()
+    x = cbapd_block(inputs, 6, 5, 2, 0.2, name="block1")
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(128, activation="relu", name="dense1")(x)
+    x = layers.Dropout(0.2, name="dropout1")(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+
+
+def _lenet5(inputs, num_classes):
+    layers = _layers()
+    x = layers.Conv2D(6, 5, activation="sigmoid", name="conv1")(inputs)
+    x = layers.MaxPooling2D(2, strides=2, name="pool1")(x)
+    x = layers.Conv2D(16, 5, activation="sigmoid", name="conv2")(x)
+    x = layers.MaxPooling2D(2, strides=2, name="pool2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(120, activation="sigmoid", name="dense1")(x)
+    x = layers.Dense(84, activation="sigmoid", name="dense2")(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+
+
+def _alexnet8(inputs, num_classes):
+    layers = _layers()
+    x = inputs
+    for i, filters in ((1, 96), (2, 256)):
+        x = layers.Conv2D(filters, 3, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = layers.Activation("relu", name=f"relu{i}")(x)
+        x = layers.MaxPooling2D(3, strides=2, name=f"pool{i}")(x)
+    for i, filters in ((3, 384), (4, 384), (5, 256)):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool3")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(2048, activation="relu", name="dense1")(x)
+    x = layers.Dropout(0.5, name="dropout1")(x)
+    x = layers.Dense(2048, activation="relu", name="dense2")(x)
+    x = layers.Dropout(0.5, name="dropout2")(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+
+
+def _vgg16(inputs, num_classes):
+    layers = _layers()
+    x = inputs
+    stages = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+    for s, (filters, n_conv) in enumerate(stages, start=1):
+        for c in range(1, n_conv + 1):
+            p = f"stage{s}_conv{c}"
+            x = layers.Conv2D(filters, 3, padding="same", name=p)(x)
+            x = layers.BatchNormalization(name=f"{p}_bn")(x)
+            x = layers.Activation("relu", name=f"{p}_relu")(x)
+        # "same" pooling: 32 -> 16 -> 8 -> 4 -> 2 -> 1, and 28 -> 14 -> 7 -> 4 -> 2 -> 1
+        x = layers.MaxPooling2D(2, strides=2, padding="same", name=f"stage{s}_pool")(x)
+        x = layers.Dropout(0.2, name=f"stage{s}_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(512, activation="relu", name="dense1")(x)
+    x = layers.Dropout(0.2, name="dropout1")(x)
+    x = layers.Dense(512, activation="relu", name="dense2")(x)
+    x = layers.Dropout(0.2, name="dropout2")(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+
+
+def _inception10(inputs, num_classes):
+    layers = _layers()
+    x = conv_bn_relu(inputs, 16, 3, name="stem")
+    filters = 16
+    for stage in (1, 2):
+        for block in (1, 2):
+            x = inception_block(x, filters, strides=2 if block == 1 else 1,
+                                name=f"stage{stage}_block{block}")
+        filters *= 2
+    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+
+
+def _resnet18(inputs, num_classes):
+    layers = _layers()
+    x = layers.Conv2D(64, 3, padding="same", use_bias=False, name="stem_conv")(inputs)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.Activation("relu", name="stem_relu")(x)
+    filters = 64
+    for stage, n_blocks in enumerate((2, 2, 2, 2), start=1):
+        for block in range(1, n_blocks + 1):
+            strides = 2 if (stage > 1 and block == 1) else 1
+            x = residual_block(x, filters, strides, name=f"stage{stage}_block{block}")
+        filters *= 2
+    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+
+
+_BUILDERS = {
+    "fashion_dense": _fashion_dense,
+    "fashion_cnn": _fashion_cnn,
+    "mnist_cnn": _mnist_cnn,
+    "cifar_baseline": _cifar_baseline,
+    "lenet5": _lenet5,
+    "alexnet8": _alexnet8,
+    "vgg16": _vgg16,
+    "inception10": _inception10,
+    "resnet18": _resnet18,
+}
+
+
+def build_model(name: str, input_shape: Sequence[int] | None = None, num_classes: int = 10):
+    """Build one of the course's networks as a functional ``keras.Model``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`MODEL_NAMES`: ``fashion_dense``, ``fashion_cnn``,
+        ``mnist_cnn``, ``cifar_baseline``, ``lenet5``, ``alexnet8``, ``vgg16``,
+        ``inception10``, ``resnet18`` (see :func:`list_models`).
+    input_shape : tuple of int, optional
+        ``(height, width, channels)`` of one image (no batch axis); defaults to
+        the model's own (28x28x1 for the Fashion-MNIST/MNIST models, 32x32x3
+        for the CIFAR-10 ones). ``fashion_dense`` also takes ``(28, 28)``.
+    num_classes : int >= 2
+        Units of the final softmax layer.
+
+    Returns
+    -------
+    keras.Model
+        Built, not compiled, named ``name``; its output is a softmax over
+        ``num_classes`` classes, shape ``(N, num_classes)``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``name`` (the message lists the valid ones), a malformed
+        ``input_shape``, ``num_classes < 2``, or an input too small for the
+        network's convolutions and poolings.
+
+    Examples
+    --------
+    >>> model = build_model("fashion_cnn")          # doctest: +SKIP
+    >>> model.count_params()                         # doctest: +SKIP
+    243786
+    """
+    if not isinstance(name, str) or name not in _SPECS:
+        raise ValueError(f"name must be one of {', '.join(MODEL_NAMES)}; got {name!r}")
+    shape = _check_input_shape(name, input_shape)
+    num_classes = check_int("num_classes", num_classes, 2)
+    import keras
+
+    inputs = keras.Input(shape=shape, name="image")
+    try:
+        outputs = _BUILDERS[name](inputs, num_classes)
+    except ValueError as err:  # e.g. a negative spatial size after too many poolings
+        raise ValueError(f"input_shape {shape} is too small for {name}: {err}") from None
+    if any(d is not None and d < 1 for d in outputs.shape[1:]):
+        raise ValueError(f"input_shape {shape} is too small for {name}")
+    return keras.Model(inputs, outputs, name=name)
+
+
+def list_models() -> list[dict[str, Any]]:
+    """The available networks with their default input and parameter counts.
+
+    Returns
+    -------
+    list of dict
+        One dict per model, keys ``name``, ``input_shape``, ``params``,
+        ``trainable``, ``non_trainable`` (counts for the default input and 10
+        classes, exactly what ``build_model(name).count_params()`` gives) and
+        ``description``. Nothing is built, so this is instant.
+    """
+    return [
+        {"name": n, "input_shape": s[0], "params": s[1], "trainable": s[2],
+         "non_trainable": s[3], "description": s[4]}
+        for n, s in _SPECS.items()
+    ]
+
+
+def build_deep_stack(depth: int, shortcuts: bool, filters: int = 16,
+                     input_shape: Sequence[int] = (28, 28, 1), num_classes: int = 10):
+    """A deep stack of 3x3 convolutions, with or without identity shortcuts.
+
+    For the "why ResNet" lesson: the two variants have *the same layers and the
+    same parameters*, only the ``Add`` of the shortcuts differs, so any gap in
+    training loss comes from the shortcuts alone.
+
+    Layout: stem ``conv_bn_relu`` (3x3, ``filters``) and 2x2 max-pool, then
+    ``depth`` 3x3 convolutions (no bias, each followed by BN) grouped in pairs:
+    with ``shortcuts=True`` each pair is a :func:`residual_block` (identity
+    shortcut), otherwise the same pair without the ``Add``; then global average
+    pooling and a softmax Dense layer.
+
+    Parameters
+    ----------
+    depth : int, even, 2..200
+        Number of 3x3 convolutions in the body (the stem not counted).
+    shortcuts : bool
+    filters : int >= 1
+        Channels of every convolution.
+    input_shape : (height, width, channels)
+    num_classes : int >= 2
+
+    Returns
+    -------
+    keras.Model
+        Named ``plain_<depth>`` or ``residual_<depth>``; parameters
+        ``9*C*F + F + 4*F + depth*(9*F*F + 4*F) + F*K + K``.
+    """
+    depth = check_int("depth", depth, 2, 200)
+    if depth % 2:
+        raise ValueError(f"depth must be even (convolutions come in pairs), got {depth}")
+    if not isinstance(shortcuts, bool):
+        raise TypeError(f"shortcuts must be True or False, got {shortcuts!r}")
+    filters = check_int("filters", filters, 1)
+    num_classes = check_int("num_classes", num_classes, 2)
+    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
+            or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape)
+            or min(input_shape[:2]) < 2):
+        raise ValueError(f"input_shape must be (height, width, channels) with height, width "
+                         f">= 2, got {input_shape!r}")
+    import keras
+
+    layers = _layers()
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    x = conv_bn_relu(inputs, filters, 3, name="stem")
+    x = layers.MaxPooling2D(2, name="stem_pool")(x)
+    for i in range(1, depth // 2 + 1):
+        if shortcuts:
+            x = residual_block(x, filters, 1, name=f"block{i}")
+        else:
+            x = _plain_block(x, filters, name=f"block{i}")
+    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    kind = "residual" if shortcuts else "plain"
+    return keras.Model(inputs, outputs, name=f"{kind}_{depth}")

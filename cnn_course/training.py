@@ -1,0 +1,522 @@
+"""Training, evaluating and analysing a Keras classifier: the steps every lesson repeats.
+
+- :func:`train` compiles (if needed), fits with a validation split *of the
+  training data*, shows Keras' progress bar and can checkpoint / resume.
+- :func:`evaluate` gives the honest test-set loss and accuracy.
+- :func:`predict_labels` turns softmax outputs into class indices or names
+  (``argmax``; Keras 3 has no ``predict_classes``).
+- :func:`confusion_matrix` and :func:`per_class_accuracy` (NumPy only) show
+  which classes the network confuses.
+- :func:`export_weights` writes every trainable variable to a text file.
+
+Keras is imported inside the functions that need it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._validation import check_array, check_int
+
+__all__ = [
+    "train",
+    "evaluate",
+    "predict_labels",
+    "confusion_matrix",
+    "per_class_accuracy",
+    "export_weights",
+    "BEST_WEIGHTS_FILE",
+    "BACKUP_DIR",
+    "HISTORY_FILE",
+]
+
+#: File names inside ``checkpoint_dir``.
+BEST_WEIGHTS_FILE = "best.weights.h5"
+BACKUP_DIR = "backup"
+HISTORY_FILE = "history.json"
+
+
+# --------------------------------------------------------------------------- helpers
+def _check_model(model: Any) -> None:
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model (e.g. cnn_course.build_model(...)), "
+                        f"got {type(model).__name__}")
+
+
+def _prepare_x(model: Any, x: object, name: str = "x") -> np.ndarray:
+    """Check a batch ``x`` against the model's input; add a missing channel axis.
+
+    ``(N, H, W)`` grayscale images become ``(N, H, W, 1)`` when the model takes
+    ``(H, W, 1)`` (a view, no copy); any other mismatch raises ``ValueError``.
+    """
+    arr = check_array(name, x)
+    want = tuple(model.input_shape[1:])
+    spec = "(N, " + ", ".join("?" if d is None else str(d) for d in want) + ")"
+
+    def fits(shape: tuple[int, ...]) -> bool:
+        return len(shape) == len(want) and all(w is None or w == g for w, g in zip(want, shape))
+
+    if arr.ndim == len(want) + 1 and fits(arr.shape[1:]):
+        pass
+    elif arr.ndim == len(want) and len(want) == 3 and want[-1] == 1 and fits(arr.shape[1:] + (1,)):
+        arr = arr[..., None]
+    else:
+        hint = f"; for one image use {name}[None]" if fits(arr.shape) else ""
+        raise ValueError(f"{name} must have shape {spec} for model {model.name!r}, "
+                         f"got {arr.shape}{hint}")
+    if len(arr) == 0:
+        raise ValueError(f"{name} must contain at least one image, got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        warnings.warn(f"{name} has dtype uint8 (pixel values 0..255); networks train much "
+                      f"better on floats in [0, 1]: use {name} / 255.0", stacklevel=3)
+    return arr
+
+
+def _prepare_y(y: object, n: int, name: str = "y") -> np.ndarray:
+    """Integer labels of shape (N,) (Keras' CIFAR-10 (N, 1) labels are flattened)."""
+    arr = check_array(name, y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be integer class labels of shape (N,) or (N, 1), "
+                         f"got shape {np.shape(y)}")
+    if len(arr) != n:
+        raise ValueError(f"{name} has {len(arr)} labels but x has {n} images")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+        arr = arr.astype(np.int64)
+    if arr.min() < 0:
+        raise ValueError(f"{name} must be >= 0, got {arr.min()}")
+    return arr
+
+
+def _ensure_compiled(model: Any) -> None:
+    """Compile with Adam, sparse categorical cross-entropy and accuracy unless compiled."""
+    if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+        return
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=["accuracy"])
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _callback_classes():
+    """The checkpointing callbacks (defined lazily: they subclass Keras classes)."""
+    import keras
+
+    class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+        """``ModelCheckpoint`` that writes to a temporary file, then moves it into place (``os.replace``)."""
+
+        def _save_model(self, epoch, batch, logs):
+            final = self.filepath
+            tmp = str(Path(final).with_name("tmp-" + Path(final).name))
+            self.filepath = tmp
+            try:
+                super()._save_model(epoch, batch, logs)
+            finally:
+                self.filepath = final
+            if os.path.exists(tmp):
+                os.replace(tmp, final)
+
+    class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+        """``BackupAndRestore`` whose weights and epoch files are replaced atomically.
+
+        The weights are replaced first, then the epoch file: an interruption in
+        between at worst repeats one epoch, it never loads a half-written file.
+        """
+
+        def _save_model(self):
+            os.makedirs(self.backup_dir, exist_ok=True)
+            tmp = os.path.join(self.backup_dir, "tmp-latest.weights.h5")
+            self.model.save_weights(tmp, overwrite=True)
+            os.replace(tmp, self._weights_path)
+            meta = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+            _atomic_write_text(Path(self._training_metadata_path), json.dumps(meta))
+
+    class HistoryFile(keras.callbacks.Callback):
+        """Keeps the per-epoch logs in ``history.json`` so a resumed run has them all.
+
+        At the first epoch of a run, entries for that epoch and later ones (from
+        a previous, interrupted run that got further than its last backup) are
+        dropped; a fresh run (first epoch 0) therefore starts an empty history.
+        """
+
+        def __init__(self, path: Path, checkpoint=None):
+            super().__init__()
+            self.path = Path(path)
+            self.checkpoint = checkpoint
+            self.epochs: list[int] = []
+            self.logs: dict[str, list[float]] = {}
+            self._first = True
+
+        def on_train_begin(self, logs=None):
+            self._first = True
+            self.epochs, self.logs = [], {}
+            if self.path.exists():
+                try:
+                    saved = json.loads(self.path.read_text(encoding="utf-8"))
+                    self.epochs = [int(e) for e in saved["epoch"]]
+                    self.logs = {k: [float(v) for v in vs] for k, vs in saved["history"].items()}
+                except (ValueError, KeyError, TypeError):
+                    self.epochs, self.logs = [], {}
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if not self._first:
+                return
+            self._first = False
+            keep = [i for i, e in enumerate(self.epochs) if e < epoch]
+            self.epochs = [self.epochs[i] for i in keep]
+            self.logs = {k: [v[i] for i in keep] for k, v in self.logs.items()}
+            # Resume the "best so far" of ModelCheckpoint: a worse epoch after the
+            # restart must not overwrite the best weights of the earlier run.
+            if self.checkpoint is not None and self.logs.get(self.checkpoint.monitor):
+                self.checkpoint.best = min(self.logs[self.checkpoint.monitor])
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs.append(int(epoch))
+            for k, v in (logs or {}).items():
+                self.logs.setdefault(k, []).append(float(v))
+            _atomic_write_text(self.path, json.dumps({"epoch": self.epochs,
+                                                      "history": self.logs}, indent=1))
+
+    return AtomicModelCheckpoint, AtomicBackupAndRestore, HistoryFile
+
+
+# --------------------------------------------------------------------------- training
+def train(model: Any, x: object, y: object, epochs: int = 5, batch_size: int = 64,
+          validation_split: float = 0.1, checkpoint_dir: str | os.PathLike | None = None,
+          verbose: str | int = "auto", callbacks: Sequence[Any] | None = None):
+    """Fit ``model`` on ``(x, y)``, validating on a held-out part of the *training* data.
+
+    Compiles the model first if it is not compiled (Adam, sparse categorical
+    cross-entropy, accuracy). The validation images are the **last**
+    ``validation_split`` fraction of ``x`` (Keras' rule, applied before
+    shuffling); the test set is never used here -- keep it for :func:`evaluate`.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x : array, shape (N, H, W, C), or (N, H, W) for a model taking (H, W, 1)
+        Training images, preferably floats in [0, 1] (uint8 input triggers a warning).
+    y : int array, shape (N,) or (N, 1)
+        Class labels ``0..K-1``.
+    epochs : int >= 1
+        Total number of epochs (a resumed run counts the epochs already done).
+    batch_size : int >= 1
+    validation_split : float in [0, 1)
+        0 disables validation.
+    checkpoint_dir : path, optional
+        Folder for ``best.weights.h5`` (best weights so far by validation loss,
+        or by training loss without validation; Keras ``ModelCheckpoint``),
+        ``backup/`` (the latest weights, optimizer state and epoch, Keras
+        ``BackupAndRestore``, removed when training finishes) and
+        ``history.json`` (the per-epoch logs). Every file is written to a
+        temporary name and moved into place, so an interruption never leaves a
+        half-written file. Calling ``train`` again after an interruption
+        resumes at the first unfinished epoch with the saved weights. Load the
+        best weights afterwards with ``model.load_weights(...)``.
+    verbose : "auto", 0, 1 or 2
+        Keras' progress display ("auto" shows the progress bar).
+    callbacks : list of keras.callbacks.Callback, optional
+        Extra callbacks, run after the checkpointing ones.
+
+    Returns
+    -------
+    keras.callbacks.History
+        ``history.history[metric]`` is a list with one value per epoch
+        (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``) and
+        ``history.epoch`` the 0-based epoch numbers. After a resume both cover
+        *all* epochs of the run, those before the interruption included
+        (read back from ``history.json``), so ``plot_history`` draws the whole
+        curve.
+    """
+    _check_model(model)
+    epochs = check_int("epochs", epochs, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
+        raise TypeError(f"validation_split must be a float in [0, 1), got {validation_split!r}")
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    if verbose not in ("auto", 0, 1, 2):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+    xs = _prepare_x(model, x)
+    ys = _prepare_y(y, len(xs))
+    n_classes = model.output_shape[-1]
+    if ys.max() >= n_classes:
+        raise ValueError(f"y must be < {n_classes} (the model's number of classes), "
+                         f"got {ys.max()}")
+    n_val = int(len(xs) * validation_split)
+    if validation_split > 0 and n_val == 0:
+        raise ValueError(f"validation_split={validation_split} leaves no validation image "
+                         f"out of {len(xs)}; use more data or validation_split=0")
+    if len(xs) - n_val < 1:
+        raise ValueError("validation_split leaves no training image")
+    extra = list(callbacks or [])
+    import keras
+
+    for cb in extra:
+        if not isinstance(cb, keras.callbacks.Callback):
+            raise TypeError(f"callbacks must be keras.callbacks.Callback objects, "
+                            f"got {type(cb).__name__}")
+    _ensure_compiled(model)
+    if verbose != 0:
+        where = (f"validating on the last {n_val:,} ({validation_split:.0%})"
+                 if n_val else "no validation")
+        print(f"Training {model.name} on {len(xs) - n_val:,} images, {where}; "
+              f"batch size {batch_size}, {epochs} epoch(s)")
+
+    own: list[Any] = []
+    history_cb = None
+    if checkpoint_dir is not None:
+        folder = Path(checkpoint_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        Checkpoint, Backup, HistoryFile = _callback_classes()
+        monitor = "val_loss" if n_val else "loss"
+        best = Checkpoint(filepath=str(folder / BEST_WEIGHTS_FILE), monitor=monitor,
+                          mode="min", save_best_only=True, save_weights_only=True)
+        history_cb = HistoryFile(folder / HISTORY_FILE, checkpoint=best)
+        backup = Backup(backup_dir=str(folder / BACKUP_DIR))
+        # Order matters at each epoch end: history and best weights are saved before the
+        # backup records the epoch as done, so a resume never misses an epoch's logs or
+        # best weights; the user's callbacks run last.
+        own = [history_cb, best, backup]
+        if verbose != 0 and (folder / BACKUP_DIR / "training_metadata.json").exists():
+            meta = json.loads((folder / BACKUP_DIR / "training_metadata.json").read_text())
+            print(f"Resuming from {folder / BACKUP_DIR} after epoch {meta.get('epoch')}")
+    try:
+        history = model.fit(xs, ys, epochs=epochs, batch_size=batch_size,
+                            validation_split=validation_split, shuffle=True,
+                            callbacks=own + extra, verbose=verbose)
+    finally:
+        # BackupAndRestore leaves its restart epoch on the model (a Keras quirk): clear
+        # it, or the next fit() of this model would silently skip epochs.
+        if hasattr(model, "_initial_epoch"):
+            model._initial_epoch = None
+    if history_cb is not None:
+        history.epoch = list(history_cb.epochs)
+        history.history = {k: list(v) for k, v in history_cb.logs.items()}
+    return history
+
+
+def evaluate(model: Any, x_test: object, y_test: object, batch_size: int = 256) -> dict[str, float]:
+    """Loss and accuracy of ``model`` on held-out data (the honest test score).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Compiled here with the :func:`train` defaults if it is not compiled.
+    x_test : array, shape (N, H, W, C) or (N, H, W)
+    y_test : int array, shape (N,) or (N, 1)
+    batch_size : int >= 1
+
+    Returns
+    -------
+    dict
+        ``{"loss": mean cross-entropy, "accuracy": fraction correct}`` as floats.
+    """
+    _check_model(model)
+    batch_size = check_int("batch_size", batch_size, 1)
+    xs = _prepare_x(model, x_test, "x_test")
+    ys = _prepare_y(y_test, len(xs), "y_test")
+    _ensure_compiled(model)
+    result = model.evaluate(xs, ys, batch_size=batch_size, verbose=0, return_dict=True)
+    out = {"loss": float(result["loss"])}
+    acc = [k for k in result if k.endswith("accuracy")]
+    if acc:
+        out["accuracy"] = float(result[acc[0]])
+    else:  # compiled by the student without an accuracy metric
+        pred = np.argmax(model.predict(xs, batch_size=batch_size, verbose=0), axis=-1)
+        out["accuracy"] = float(np.mean(pred == ys))
+    return out
+
+
+def predict_labels(model: Any, x: object, class_names: Sequence[str] | None = None,
+                   batch_size: int = 256) -> np.ndarray:
+    """Predicted class of each image: ``argmax`` of the softmax output.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x : array, shape (N, H, W, C) or (N, H, W)
+    class_names : sequence of K str, optional
+        When given, names are returned instead of indices.
+    batch_size : int >= 1
+
+    Returns
+    -------
+    ndarray, shape (N,)
+        Integer class indices, or the class names (dtype str) when
+        ``class_names`` is given.
+    """
+    _check_model(model)
+    batch_size = check_int("batch_size", batch_size, 1)
+    k = model.output_shape[-1]
+    if class_names is not None:
+        if isinstance(class_names, str) or not all(isinstance(c, str) for c in class_names):
+            raise TypeError("class_names must be a list of str, e.g. cnn_course.class_names("
+                            "'cifar10')")
+        if len(class_names) != k:
+            raise ValueError(f"class_names has {len(class_names)} names but the model "
+                             f"predicts {k} classes")
+    xs = _prepare_x(model, x)
+    probs = model.predict(xs, batch_size=batch_size, verbose=0)
+    labels = np.argmax(probs, axis=-1)
+    if class_names is None:
+        return labels
+    return np.asarray(class_names)[labels]
+
+
+# --------------------------------------------------------------------------- analysis
+def _labels_1d(name: str, y: object) -> np.ndarray:
+    arr = check_array(name, y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must have shape (N,) or (N, 1), got {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+        arr = arr.astype(np.int64)
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name} must be >= 0, got {arr.min()}")
+    return arr.astype(np.int64)
+
+
+def confusion_matrix(y_true: object, y_pred: object, num_classes: int | None = None) -> np.ndarray:
+    """Count how often each true class is predicted as each class.
+
+    ``cm[i, j]`` = number of samples with true class ``i`` predicted as ``j``
+    (rows true, columns predicted; the diagonal holds the correct ones).
+
+    Parameters
+    ----------
+    y_true, y_pred : int array, shape (N,) or (N, 1)
+        Labels ``0..K-1`` (e.g. from :func:`predict_labels`).
+    num_classes : int >= 1, optional
+        K; defaults to ``max(y_true.max(), y_pred.max()) + 1``.
+
+    Returns
+    -------
+    ndarray of int64, shape (K, K)
+        ``cm.sum() == N``.
+
+    Examples
+    --------
+    >>> confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2])
+    array([[1, 0, 0],
+           [0, 1, 1],
+           [0, 0, 1]])
+    """
+    t = _labels_1d("y_true", y_true)
+    p = _labels_1d("y_pred", y_pred)
+    if len(t) != len(p):
+        raise ValueError(f"y_true and y_pred must have the same length, got {len(t)} and {len(p)}")
+    if num_classes is None:
+        if len(t) == 0:
+            raise ValueError("num_classes is required when y_true is empty")
+        k = int(max(t.max(), p.max())) + 1
+    else:
+        k = check_int("num_classes", num_classes, 1)
+        for name, arr in (("y_true", t), ("y_pred", p)):
+            if arr.size and arr.max() >= k:
+                raise ValueError(f"{name} must be < num_classes={k}, got {arr.max()}")
+    return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+
+
+def per_class_accuracy(cm: object) -> np.ndarray:
+    """Accuracy of each true class (recall): ``cm[i, i] / cm[i, :].sum()``.
+
+    Parameters
+    ----------
+    cm : int array, shape (K, K)
+        A confusion matrix, rows true, columns predicted.
+
+    Returns
+    -------
+    ndarray of float, shape (K,)
+        ``nan`` for a class with no sample.
+    """
+    m = check_array("cm", cm, ndims=(2,))
+    if m.shape[0] != m.shape[1] or m.shape[0] == 0:
+        raise ValueError(f"cm must be a square (K, K) matrix, got shape {m.shape}")
+    if np.any(m < 0):
+        raise ValueError("cm must hold counts >= 0")
+    totals = m.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(m) / np.where(totals > 0, totals, 1), np.nan)
+
+
+def export_weights(model: Any, path: str | os.PathLike, precision: int = 7) -> Path:
+    """Write every trainable variable's name, shape and values to a text file.
+
+    One block per variable, in ``model.trainable_variables`` order::
+
+        conv1/kernel
+        shape: (3, 3, 1, 64)
+        0.05102 -0.02133 ... (64 values: kernel[0, 0, 0, :])
+        ...                  (one line per index of the leading axes, 9 lines here)
+        <blank line>
+
+    The values are written row by row along the **last** axis (C order), so a
+    Dense kernel ``(n_in, n_out)`` gives ``n_in`` lines of ``n_out`` numbers and
+    a bias one line. All values are written (no ``...``): a large model gives a
+    large file. The file is written to a temporary name and moved into place.
+
+    Parameters
+    ----------
+    model : keras.Model
+    path : str or PathLike
+    precision : int, 1..17
+        Significant digits of each value (``%.<precision>g``).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    _check_model(model)
+    precision = check_int("precision", precision, 1, 17)
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path must be a file name, got the folder {path}")
+    if not path.parent.exists():
+        raise ValueError(f"path's folder {path.parent} does not exist")
+    variables = model.trainable_variables
+    total = sum(int(np.prod(v.shape)) for v in variables)
+    parts = [f"# trainable variables of model {model.name!r}: {len(variables)} variables, "
+             f"{total:,} values; each line is one row along the last axis\n\n"]
+    fmt = f"%.{precision}g"
+    for v in variables:
+        values = np.asarray(v.numpy(), dtype=np.float64)
+        rows = values.reshape(-1, values.shape[-1] if values.ndim else 1)
+        line = " ".join([fmt] * rows.shape[1])
+        text = "\n".join(line % tuple(row) for row in rows.tolist())
+        parts.append(f"{getattr(v, 'path', v.name)}\nshape: {tuple(values.shape)}\n{text}\n\n")
+    _atomic_write_text(path, "".join(parts))
+    return path

@@ -1,0 +1,223 @@
+"""Training toolkit: train / resume, evaluate, predictions, confusion matrix, weights export."""
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+import cnn_course as cc  # noqa: E402
+from cnn_course import training  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    """600 real training and 200 real test images of Fashion-MNIST, floats in [0, 1]."""
+    (x, y), (xt, yt) = cc.load_dataset("fashion_mnist")
+    return ((x[:600] / 255.0).astype("float32"), y[:600].astype(np.int64),
+            (xt[:200] / 255.0).astype("float32"), yt[:200].astype(np.int64))
+
+
+def _small_model():
+    keras.utils.set_random_seed(0)
+    return cc.build_model("fashion_dense")
+
+
+class _RaiseAfterEpoch(keras.callbacks.Callback):
+    """Simulates an interruption (e.g. the kernel dies) at the end of epoch ``epoch``."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+        self.weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            self.weights = [w.copy() for w in self.model.get_weights()]
+            raise KeyboardInterrupt(f"interrupted after epoch {epoch}")
+
+
+class _Recorder(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.start_weights = [w.copy() for w in self.model.get_weights()]
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_train_compiles_validates_on_training_data_and_learns(fashion, monkeypatch, capsys):
+    x, y, _, _ = fashion
+    model = _small_model()
+    seen = {}
+    real_fit = model.fit
+
+    def spy_fit(*args, **kwargs):
+        seen.update(kwargs)
+        seen["n"] = len(args[0])
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(model, "fit", spy_fit)
+    history = cc.train(model, x, y, epochs=3, batch_size=32, validation_split=0.2)
+    # never the test set: only a split of the training data
+    assert "validation_data" not in seen and seen["validation_split"] == 0.2 and seen["n"] == 600
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert isinstance(history, keras.callbacks.History)
+    assert history.epoch == [0, 1, 2]
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["accuracy"][-1] > 0.5
+    out = capsys.readouterr().out
+    assert "480 images" in out and "last 120 (20%)" in out
+    assert "Epoch 3/3" in out  # Keras' progress display
+
+
+def test_train_keeps_an_existing_compilation_and_adds_the_channel_axis(fashion):
+    x, y, _, _ = fashion
+    keras.utils.set_random_seed(0)
+    model = cc.build_model("fashion_cnn")
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = cc.train(model, x[:128], y[:128], epochs=1, batch_size=64, verbose=0)
+    assert isinstance(model.optimizer, keras.optimizers.SGD)
+    assert len(history.history["loss"]) == 1  # (N, 28, 28) input reshaped to (N, 28, 28, 1)
+
+
+def test_train_rejects_bad_input(fashion):
+    x, y, _, _ = fashion
+    model = _small_model()
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        cc.train(model, x, y, epochs=0)
+    with pytest.raises(ValueError, match="validation_split must be in"):
+        cc.train(model, x, y, validation_split=1.0)
+    with pytest.raises(ValueError, match="labels but x has"):
+        cc.train(model, x, y[:10])
+    with pytest.raises(ValueError, match="must be < 10"):
+        cc.train(model, x, y + 10)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 28, 28, 1\)"):
+        cc.train(model, x[:, :20, :20], y)
+    with pytest.raises(TypeError, match="keras.Model"):
+        cc.train("fashion_dense", x, y)
+    with pytest.warns(UserWarning, match="uint8"):
+        cc.train(model, (x[:64] * 255).astype(np.uint8), y[:64], epochs=1, verbose=0)
+
+
+def test_checkpoint_resume_after_interruption(fashion, tmp_path):
+    x, y, _, _ = fashion
+    ckpt = tmp_path / "ckpt"
+    model = _small_model()
+    boom = _RaiseAfterEpoch(1)
+    with pytest.raises(KeyboardInterrupt):
+        cc.train(model, x, y, epochs=4, batch_size=64, checkpoint_dir=ckpt, verbose=0,
+                 callbacks=[boom])
+    assert (ckpt / training.BEST_WEIGHTS_FILE).is_file()
+    assert (ckpt / training.BACKUP_DIR).is_dir()
+    assert not [p.name for p in ckpt.rglob("*") if "tmp" in p.name]  # atomic writes
+
+    # a fresh process would rebuild the model: different initial weights
+    keras.utils.set_random_seed(1)
+    fresh = cc.build_model("fashion_dense")
+    assert not np.array_equal(fresh.get_weights()[0], boom.weights[0])
+    rec = _Recorder()
+    history = cc.train(fresh, x, y, epochs=4, batch_size=64, checkpoint_dir=ckpt, verbose=0,
+                       callbacks=[rec])
+    assert rec.epochs == [2, 3]  # continues at the first unfinished epoch
+    for saved, restored in zip(boom.weights, rec.start_weights):
+        np.testing.assert_array_equal(saved, restored)
+    # the returned history covers the whole run, the interrupted part included
+    assert history.epoch == [0, 1, 2, 3]
+    assert all(len(v) == 4 for v in history.history.values())
+    assert not (ckpt / training.BACKUP_DIR).exists()  # Keras removes it when done
+    best = cc.build_model("fashion_dense")
+    best.load_weights(ckpt / training.BEST_WEIGHTS_FILE)
+    # the best weights are those of the epoch with the lowest validation loss
+    best_loss = min(history.history["val_loss"])
+    best.compile(loss="sparse_categorical_crossentropy")
+    val_loss = best.evaluate(x[540:], y[540:], verbose=0, batch_size=64)
+    assert val_loss == pytest.approx(best_loss, rel=1e-4)
+
+    # a later train() of the same model starts at epoch 0 again (no stale restart epoch)
+    again = cc.train(fresh, x, y, epochs=1, verbose=0)
+    assert again.epoch == [0]
+
+
+def test_evaluate_and_predict_labels_agree(fashion):
+    x, y, xt, yt = fashion
+    model = _small_model()
+    cc.train(model, x, y, epochs=2, verbose=0)
+    scores = cc.evaluate(model, xt, yt)
+    assert set(scores) == {"loss", "accuracy"}
+    pred = cc.predict_labels(model, xt)
+    assert pred.shape == (200,) and pred.dtype.kind == "i"
+    assert scores["accuracy"] == pytest.approx(np.mean(pred == yt), abs=1e-6)
+    names = cc.class_names("fashion_mnist")
+    named = cc.predict_labels(model, xt[:5], class_names=names)
+    assert list(named) == [names[i] for i in pred[:5]]
+    with pytest.raises(ValueError, match="3 names but the model predicts 10"):
+        cc.predict_labels(model, xt, class_names=["a", "b", "c"])
+    with pytest.raises(ValueError, match="for one image use"):
+        cc.predict_labels(model, xt[0][..., None])
+    # evaluate compiles an uncompiled model itself
+    assert 0.0 <= cc.evaluate(_small_model(), xt, yt[:, None])["accuracy"] <= 1.0
+
+
+def test_confusion_matrix_hand_computed():
+    y_true = [0, 0, 1, 1, 1, 2, 2, 2, 2]
+    y_pred = [0, 1, 1, 1, 2, 2, 2, 0, 2]
+    expected = np.array([[1, 1, 0],
+                         [0, 2, 1],
+                         [1, 0, 3]])
+    cm = cc.confusion_matrix(y_true, y_pred)
+    np.testing.assert_array_equal(cm, expected)
+    assert cm.dtype.kind == "i" and cm.sum() == 9
+    big = cc.confusion_matrix(np.array(y_true)[:, None], y_pred, num_classes=4)
+    assert big.shape == (4, 4) and big[3].sum() == 0 and big[:, 3].sum() == 0
+    with pytest.raises(ValueError, match="same length"):
+        cc.confusion_matrix([0, 1], [0])
+    with pytest.raises(ValueError, match="y_pred must be < num_classes=2"):
+        cc.confusion_matrix([0, 1], [0, 2], num_classes=2)
+    with pytest.raises(ValueError, match="y_true must be >= 0"):
+        cc.confusion_matrix([-1, 1], [0, 1])
+    with pytest.raises(ValueError, match="integer"):
+        cc.confusion_matrix([0.5, 1], [0, 1])
+
+
+def test_per_class_accuracy():
+    cm = np.array([[1, 1, 0],
+                   [0, 2, 1],
+                   [1, 0, 3],
+                   [0, 0, 0]])[:, :3]
+    with pytest.raises(ValueError, match="square"):
+        cc.per_class_accuracy(cm)
+    acc = cc.per_class_accuracy(np.array([[1, 1, 0, 0], [0, 2, 1, 0], [1, 0, 3, 0], [0, 0, 0, 0]]))
+    np.testing.assert_allclose(acc[:3], [1 / 2, 2 / 3, 3 / 4])
+    assert np.isnan(acc[3])  # no sample of class 3
+    with pytest.raises(ValueError, match=">= 0"):
+        cc.per_class_accuracy(-np.eye(2))
+
+
+def test_export_weights_writes_names_shapes_and_all_values(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = cc.build_model("cifar_baseline")
+    path = cc.export_weights(model, tmp_path / "weights.txt", precision=8)
+    text = path.read_text()
+    variables = model.trainable_variables
+    assert len(variables) == 8  # conv kernel/bias, BN gamma/beta, 2 Dense kernel/bias
+    assert "..." not in text  # every value is written
+    assert "moving_mean" not in text  # only trainable variables
+    for v in variables:
+        assert f"{v.path}\nshape: {tuple(v.shape)}\n" in text
+    # the values can be read back, row by row along the last axis
+    def block(name, shape):
+        body = text.split(f"{name}\nshape: {shape}\n")[1].split("\n\n")[0]
+        return np.array([[float(v) for v in line.split()] for line in body.splitlines()])
+
+    bias = block("predictions/bias", (10,))
+    np.testing.assert_allclose(bias[0], model.get_layer("predictions").bias.numpy(), atol=1e-7)
+    kernel = model.get_layer("block1_conv").kernel.numpy()
+    conv = block("block1_conv/kernel", (5, 5, 3, 6))
+    assert conv.shape == (5 * 5 * 3, 6)
+    np.testing.assert_allclose(conv.reshape(5, 5, 3, 6), kernel, rtol=1e-6)
+    assert not [p for p in tmp_path.iterdir() if p.name != "weights.txt"]  # no temp file left
+    with pytest.raises(ValueError, match="does not exist"):
+        cc.export_weights(model, tmp_path / "missing" / "w.txt")
