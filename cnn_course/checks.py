@@ -712,8 +712,9 @@ def _check_label(call: str, got: Any, expected: int, num_classes: int) -> int:
 
 def _matrix_cases(cm: np.ndarray | None) -> list[tuple[str, np.ndarray]]:
     cases = []
+    cm = _check_cm(cm)
     if cm is not None:
-        cases.append(("the lesson's confusion matrix", np.asarray(cm)))
+        cases.append(("the lesson's confusion matrix", cm))
     # Class 0 has the fewest correct predictions but also few samples: its recall is fine.
     cases.append(("an imbalanced matrix", np.array([[9, 0, 1], [1, 60, 39], [0, 40, 95]])))
     # Column sums differ from row sums: the worst recall (row) is not the worst precision.
@@ -722,16 +723,22 @@ def _matrix_cases(cm: np.ndarray | None) -> list[tuple[str, np.ndarray]]:
     return cases
 
 
+def _check_cm(cm: Any) -> np.ndarray | None:
+    """``cm`` as an array, checked to be a square (K, K) matrix; ``None`` stays ``None``."""
+    if cm is None:
+        return None
+    cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"cm must be a square (K, K) matrix, got shape {cm.shape}")
+    return cm
+
+
 def check_worst_class(worst_class: Callable, cm: Any = None) -> None:
     """Check ``worst_class(cm)``: the index of the class with the lowest recall.
 
     ``cm`` is a (K, K) confusion matrix, rows = true class, columns = predicted class; the
     recall (per-class accuracy) of class k is ``cm[k, k] / cm[k].sum()``.
     """
-    if cm is not None:
-        cm = np.asarray(cm)
-        if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-            raise ValueError(f"cm must be a square (K, K) matrix, got shape {cm.shape}")
     cases = _matrix_cases(cm)
     for what, matrix in cases:
         call = f"worst_class({what})"
@@ -758,10 +765,6 @@ def check_worst_class(worst_class: Callable, cm: Any = None) -> None:
 def check_most_confused(most_confused: Callable, cm: Any = None) -> None:
     """Check ``most_confused(cm)`` -> ``(true_class, predicted_class)`` of the largest
     off-diagonal entry of the confusion matrix (the most frequent mistake)."""
-    if cm is not None:
-        cm = np.asarray(cm)
-        if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-            raise ValueError(f"cm must be a square (K, K) matrix, got shape {cm.shape}")
     cases = _matrix_cases(cm)
     for what, matrix in cases:
         call = f"most_confused({what})"

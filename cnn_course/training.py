@@ -64,11 +64,11 @@ def _prepare_x(model: Any, x: object, name: str = "x") -> np.ndarray:
     def fits(shape: tuple[int, ...]) -> bool:
         return len(shape) == len(want) and all(w is None or w == g for w, g in zip(want, shape))
 
-    if arr.ndim == len(want) + 1 and fits(arr.shape[1:]):
-        pass
-    elif arr.ndim == len(want) and len(want) == 3 and want[-1] == 1 and fits(arr.shape[1:] + (1,)):
+    grayscale_without_channel = (arr.ndim == len(want) and len(want) == 3 and want[-1] == 1
+                                 and fits(arr.shape[1:] + (1,)))
+    if grayscale_without_channel:
         arr = arr[..., None]
-    else:
+    elif not (arr.ndim == len(want) + 1 and fits(arr.shape[1:])):
         hint = f"; for one image use {name}[None]" if fits(arr.shape) else ""
         raise ValueError(f"{name} must have shape {spec} for model {model.name!r}, "
                          f"got {arr.shape}{hint}")

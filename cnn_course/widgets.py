@@ -344,6 +344,13 @@ class _Explorer:
         finally:
             self._busy = False
 
+    def _fail(self, text: str) -> None:
+        """Hide the output image and show ``text`` in its place (image explorers)."""
+        self.output_array = None
+        self.output_view.layout.display = "none"
+        self.message.value = _message_html(text)
+        self.message.layout.display = ""
+
 
 @functools.lru_cache(maxsize=None)   # built once, on first use (no ipywidgets import before)
 def _conv_classes():
@@ -428,12 +435,6 @@ def _conv_classes():
             if "size" not in params:
                 self.kernel_size.value = int(kernel.shape[0])   # show the fixed size
             return kernel
-
-        def _fail(self, text: str) -> None:
-            self.output_array = None
-            self.output_view.layout.display = "none"
-            self.message.value = _message_html(text)
-            self.message.layout.display = ""
 
         def _update(self) -> None:
             from .conv import conv2d, output_size, same_padding, pad2d
@@ -568,12 +569,6 @@ def _pool_classes():
             for control in (self.image, self.mode, self.pool_size, self.stride, self.padding):
                 control.observe(self._safe_update, names="value")
             self._safe_update()
-
-        def _fail(self, text: str) -> None:
-            self.output_array = None
-            self.output_view.layout.display = "none"
-            self.message.value = _message_html(text)
-            self.message.layout.display = ""
 
         def _update(self) -> None:
             from .conv import same_padding

@@ -1,0 +1,101 @@
+"""Static checks of the committed notebooks (no kernel needed).
+
+The notebooks run under ``pytest --nbval-lax`` in the main test stage; these tests check what
+nbval cannot: that the stored reference outputs exist and are lean, and that every lesson
+follows the course's form.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
+EXECUTED = LESSONS + SOLUTIONS
+ALL = EXECUTED + EXERCISES
+EMBEDDED = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+NAME = re.compile(r"^\d\d_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
+
+
+def _ids(paths):
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+def _code_cells(path):
+    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+def test_there_are_lessons_solutions_and_exercises():
+    numbers = sorted(int(p.name[:2]) for p in LESSONS)
+    assert numbers == list(range(17)), f"lessons 00-16 expected, found {numbers}"
+    assert len(SOLUTIONS) >= 6 and len(EXERCISES) == len(SOLUTIONS)
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_name_and_no_embedded_images(path):
+    assert NAME.match(path.name), f"{path.name}: notebooks are named NN_topic.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata, f"{path.name}: widget state is stored; strip it"
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            embedded = [k for k in out.get("data", {}) if k in EMBEDDED]
+            assert not embedded, (f"{path.name} cell {index} embeds {embedded}: run "
+                                  "tools/run_notebooks.py, which strips images")
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=_ids(EXECUTED))
+def test_executed_in_quick_mode_without_errors(path):
+    cells = _code_cells(path)
+    first = cells[0]
+    assert "import cnn_course as cc" in first.source and "cfg = cc.setup(" in first.source, (
+        f"{path.name}: the first code cell must import the library and call cc.setup()")
+    printed = "".join(o.get("text", "") for o in first.outputs)
+    assert "mode: quick" in printed, (f"{path.name}: stored outputs must come from a quick-mode "
+                                      "run (tools/run_notebooks.py)")
+    for index, cell in enumerate(cells):
+        assert cell.execution_count is not None, f"{path.name}: code cell {index} was not run"
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, f"{path.name}: code cell {index} stored an error: {errors[0].get('ename')}"
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=_ids(EXECUTED))
+def test_checked_cells_have_reference_output(path):
+    """A cell marked NBVAL_CHECK_OUTPUT with no stored output would check nothing."""
+    for index, cell in enumerate(_code_cells(path)):
+        if "# NBVAL_CHECK_OUTPUT" in cell.source:
+            texts = [o for o in cell.outputs if o.output_type in ("stream", "execute_result")]
+            assert texts, f"{path.name}: code cell {index} is marked NBVAL_CHECK_OUTPUT but has no output"
+            streams = [o for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
+            assert not streams, (f"{path.name}: code cell {index} is checked but writes to stderr "
+                                 "(log lines differ between machines)")
+
+
+@pytest.mark.parametrize("path", [p for p in LESSONS if p.name[:2] != "00"],
+                         ids=_ids([p for p in LESSONS if p.name[:2] != "00"]))
+def test_lessons_end_with_checks(path):
+    nb = nbformat.read(path, as_version=4)
+    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any("check your understanding" in h.lower() for h in headings), (
+        f"{path.name}: a lesson ends with a 'Check your understanding' section")
+    last = _code_cells(path)[-1].source
+    assert "assert" in last, f"{path.name}: the last code cell must hold the closing asserts"
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=_ids(EXERCISES))
+def test_exercises_are_not_executed(path):
+    for index, cell in enumerate(_code_cells(path)):
+        assert not cell.outputs and cell.execution_count is None, (
+            f"{path.name}: exercise cell {index} has outputs; run `cnn-course build-exercises`")
+
+
+def test_course_map_lists_every_lesson():
+    index = (ROOT / "notebooks" / "index.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for path in LESSONS:
+        assert path.name in index, f"notebooks/index.md does not link {path.name}"
+        assert path.name in readme, f"README.md's course map does not link {path.name}"
