@@ -39,7 +39,8 @@ import nbformat
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REFERENCE = COURSE_ROOT / "exercises"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Terminal colour codes, raw or as pytest's JUnit XML escapes them ("#x1B[31m").
+_ANSI = re.compile(r"(\x1b|#x1B)\[[0-9;]*m")
 # Lines like "AssertionError: output shape (5, 5), expected (4, 4)" in a traceback.
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)):?(.*)$")
 

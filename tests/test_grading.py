@@ -159,3 +159,21 @@ def test_real_exercises_stubs_score_zero_and_a_solution_scores_full_marks():
     solution = ROOT / "solutions" / nb_path.name
     [solved] = grading.grade([solution], ROOT / "exercises", timeout=120)
     assert solved.score == solved.max_score, grading.format_table([solved])
+
+
+@pytest.mark.skipif(not (ROOT / "solutions" / "03_padding_and_output_size.ipynb").exists(),
+                    reason="exercise notebook 03 not present")
+def test_real_solution_with_one_wrong_answer_fails_exactly_that_check(tmp_path):
+    name = "03_padding_and_output_size.ipynb"
+    nb = nbformat.read(ROOT / "solutions" / name, as_version=4)
+    [answer] = [c for c in nb.cells if c.get("id") == "answer-conv2d"]
+    # A classic mistake: true convolution (flipped kernel) where CNNs correlate.
+    assert "* kernel, axis=(0, 1, 2)" in answer.source
+    answer.source = answer.source.replace("* kernel, axis=(0, 1, 2)",
+                                          "* kernel[::-1, ::-1], axis=(0, 1, 2)")
+    nbformat.write(nb, tmp_path / name)
+    [result] = grading.grade([tmp_path / name], ROOT / "exercises", timeout=120)
+    failed = [c for c in result.checks if not c.passed]
+    assert [c.id for c in failed] == ["conv2d"], grading.format_table([result])
+    assert failed[0].message.startswith("AssertionError: conv2d("), failed[0].message
+    assert "flip" in failed[0].message, failed[0].message

@@ -8,6 +8,8 @@ uses), in its own folder, so nbval has reference outputs. Image outputs (PNG, JP
 widget state are stripped to keep the repository small; text outputs stay. The time each
 notebook took is printed, slowest first.
 
+``--full`` runs them in full mode without saving anything, to measure the full lesson's time.
+
 ``exercises/`` notebooks are not executed here (their stubs raise on purpose); they are
 written by ``cnn-course build-exercises``.
 """
@@ -44,7 +46,7 @@ def strip_outputs(nb: nbformat.NotebookNode) -> None:
     nb.metadata.pop("widgets", None)
 
 
-def run(path: Path, timeout: int = 600) -> float:
+def run(path: Path, timeout: int = 600, save: bool = True) -> float:
     nb = nbformat.read(path, as_version=4)
     env_mode = os.environ.setdefault("CNN_COURSE_MODE", "quick")
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -54,8 +56,9 @@ def run(path: Path, timeout: int = 600) -> float:
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     elapsed = time.perf_counter() - start
-    strip_outputs(nb)
-    nbformat.write(nb, path)
+    if save:
+        strip_outputs(nb)
+        nbformat.write(nb, path)
     print(f"{elapsed:7.1f} s  {path.relative_to(ROOT)}  (mode {env_mode})", flush=True)
     return elapsed
 
@@ -65,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--all", action="store_true", help="notebooks/ and solutions/")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--full", action="store_true",
+                        help="run in full mode only to time the lessons; nothing is saved")
     args = parser.parse_args(argv)
+    if args.full:
+        os.environ["CNN_COURSE_MODE"] = "full"
     paths = [p.resolve() for p in args.notebooks]
     if args.all:
         paths += sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -76,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for path in paths:
         try:
-            times[path] = run(path, args.timeout)
+            times[path] = run(path, args.timeout, save=not args.full)
         except Exception as exc:  # report and go on with the next notebook
             print(f"FAILED {path}: {type(exc).__name__}: {str(exc)[-2000:]}", file=sys.stderr)
             failed.append(path)
