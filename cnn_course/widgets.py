@@ -42,6 +42,7 @@ __all__ = ["conv_explorer", "conv_stepper", "pool_explorer", "receptive_field_ex
 
 CUSTOM = "custom 3x3"
 _PANEL = 256          # target display size (pixels) of an image panel
+_MAX_SHOWN = 240      # largest side of an image panel on screen (so an explorer fits 1280x800)
 _PAD_TINT = np.array([70, 130, 200], dtype=np.float32)   # colour of padding pixels
 
 
@@ -186,7 +187,18 @@ def _to_rgb(a: np.ndarray, lo: float | None = None, hi: float | None = None,
     return np.clip((a - lo) * (255.0 / span), 0, 255).astype(np.uint8)   # grey: (H, W)
 
 
-def _png(rgb: np.ndarray, scale: int = 1, boxes: list[tuple] = ()) -> bytes:
+def _display_range(x: np.ndarray) -> tuple[float | None, float | None]:
+    """Black and white levels for showing an image: 0..1 for float images in [0, 1],
+    0..255 for 8-bit ranges, else the image's own min..max."""
+    lo, hi = float(x.min()), float(x.max())
+    if lo >= 0 and hi <= 1:
+        return 0.0, 1.0
+    if lo >= 0 and hi <= 255:
+        return 0.0, 255.0
+    return None, None
+
+
+def _png(rgb: np.ndarray, scale: int = 1, boxes: list[tuple] = (), line: int = 2) -> bytes:
     """Grey (H, W) or RGB (H, W, 3) uint8 -> PNG bytes, enlarged ``scale`` times (nearest),
     with rectangle outlines ``boxes``: (top, left, height, width, colour) in source pixels.
     """
@@ -200,10 +212,29 @@ def _png(rgb: np.ndarray, scale: int = 1, boxes: list[tuple] = ()) -> bytes:
         draw = ImageDraw.Draw(img)
         for top, left, h, w, colour in boxes:
             draw.rectangle([left * scale, top * scale, (left + w) * scale - 1,
-                            (top + h) * scale - 1], outline=colour, width=2)
+                            (top + h) * scale - 1], outline=colour, width=line)
     buf = io.BytesIO()
     img.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def _shown_factor(shape: tuple[int, ...], scale: int) -> float:
+    """Screen pixels per PNG pixel for a panel of ``shape`` enlarged ``scale`` times: 1, or
+    less so that its larger side fits ``_MAX_SHOWN``. Input and output use the same factor,
+    so a stride-s output looks s times smaller than its input, as it is."""
+    return min(1.0, _MAX_SHOWN / (max(shape[:2]) * scale))
+
+
+def _show(view, png: bytes, shape: tuple[int, ...], scale: int, factor: float) -> None:
+    """Put ``png`` (an image of ``shape`` enlarged ``scale`` times) in ``view`` at ``factor``."""
+    view.value = png
+    view.layout.width = f"{shape[1] * scale * factor:.0f}px"
+    view.layout.height = f"{shape[0] * scale * factor:.0f}px"
+
+
+def _box_line(factor: float) -> int:
+    """Outline width in PNG pixels that stays about 3 screen pixels wide."""
+    return max(2, int(np.ceil(3 / factor)))
 
 
 def _kernel_html(kernel: np.ndarray, title: str = "kernel") -> str:
@@ -218,7 +249,10 @@ def _kernel_html(kernel: np.ndarray, title: str = "kernel") -> str:
         cells = []
         for c in range(k.shape[1]):
             colour = lut[int(np.clip((k[r, c] / m + 1) * 127.5, 0, 255))]
+            dark = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2] < 120
+            text = "#fff" if dark else "#000"
             cells.append(f'<td style="background:rgb({colour[0]},{colour[1]},{colour[2]});'
+                         f'color:{text};'
                          f'width:{cell}px;height:{cell}px;text-align:center;padding:0 2px;'
                          f'font-size:{font}px;border:1px solid #ccc">{_fmt(k[r, c])}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -368,9 +402,10 @@ def _conv_classes():
             self.kernel_size = _slider(widgets, widgets.IntSlider, "kernel size", 3, 1, 15, 2)
             self.sigma = _slider(widgets, widgets.FloatSlider, "sigma", 1.0, 0.3, 5.0, 0.1)
             self.neighbours = widgets.ToggleButtons(options=[4, 8], value=4,
-                                                    description="neighbours",
-                                                    style={"description_width": "90px",
-                                                           "button_width": "40px"})
+                                                    style={"button_width": "40px"})
+            neighbours_row = widgets.HBox([
+                widgets.HTML('<div style="width:90px;text-align:right;padding-right:8px">'
+                             'neighbours</div>'), self.neighbours])
             self.custom = [widgets.FloatText(value=1.0 if i == 4 else 0.0,
                                              layout=widgets.Layout(width="64px"))
                            for i in range(9)]
@@ -398,11 +433,13 @@ def _conv_classes():
             self._input_key = None
 
             controls = widgets.VBox([self.image, self.filter, self.kernel_size, self.sigma,
-                                     self.neighbours, self.stride, self.padding, self.dilation])
+                                     neighbours_row, self.stride, self.padding, self.dilation])
             images = widgets.HBox([
                 widgets.VBox([self.input_caption, self.input_view],
-                             layout=widgets.Layout(margin="0 16px 0 0")),
-                widgets.VBox([self.output_caption, self.output_view, self.message])],
+                             layout=widgets.Layout(margin="0 16px 0 0",
+                                                   align_items="flex-start")),
+                widgets.VBox([self.output_caption, self.output_view, self.message],
+                             layout=widgets.Layout(align_items="flex-start"))],
                 layout=widgets.Layout(align_items="flex-start"))
             controls.layout.margin = "0 16px 0 0"
             top = widgets.HBox([controls, widgets.VBox([self.kernel_view, self.custom_box])])
@@ -463,11 +500,11 @@ def _conv_classes():
             self.formula.value, fits = _formula_html((H, W), k, s, pads, d)
             padded = pad2d(x, pads)
             scale = _scale_for(padded.shape)
+            factor = _shown_factor(padded.shape, scale)
             (pt, pb), (pl, pr) = pads
             key = (self.image.value, pads, k_eff, s)
             if key != self._input_key:    # the input panel only depends on these
-                rgb = _to_rgb(padded, 0, 255) if x.min() >= 0 and x.max() <= 255 \
-                    else _to_rgb(padded)
+                rgb = _to_rgb(padded, *_display_range(x))
                 if pt or pb or pl or pr:      # tint the padding so it is visible
                     rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb
                     mask = np.ones(padded.shape, bool)
@@ -476,11 +513,11 @@ def _conv_classes():
                 boxes = [(0, 0, k_eff, k_eff, (255, 40, 40))]
                 if padded.shape[1] >= k_eff + s:
                     boxes.append((0, s, k_eff, k_eff, (255, 170, 0)))
-                self.input_view.value = _png(rgb, scale, boxes)
+                _show(self.input_view, _png(rgb, scale, boxes, _box_line(factor)),
+                      padded.shape, scale, factor)
                 self._input_key = key
             self.input_caption.value = (f"<b>padded input</b> {_shape(padded.shape)} "
-                                        f"(padding tinted blue; red: first window, "
-                                        f"orange: next window, {s} px to the right)")
+                                        f"(padding blue; red: window, orange: next)")
             if not fits:
                 self._fail(f"Impossible: the kernel spans {k_eff}x{k_eff} pixels"
                            f"{f' (kernel {k}, dilation {d})' if d > 1 else ''} but the padded "
@@ -496,12 +533,13 @@ def _conv_classes():
             self.output_array = out
             # zero-sum kernels (derivatives) give signed responses: blue < 0 < red
             signed = bool(abs(kernel.sum()) < 1e-9 * max(1.0, np.abs(kernel).sum()))
-            self.output_view.value = _png(_to_rgb(out, signed=signed), scale)
+            _show(self.output_view, _png(_to_rgb(out, signed=signed), scale), out.shape,
+                  scale, factor)
             self.output_view.layout.display = ""
             self.message.value = ""
             self.message.layout.display = "none"
             lo, hi = float(out.min()), float(out.max())
-            colour = "blue &lt; 0 &lt; red, white = 0" if signed else "black = min, white = max"
+            colour = "blue &lt; 0 &lt; red" if signed else "black = min"
             self.output_caption.value = (f"<b>output</b> {_shape(out.shape)} (values "
                                          f"{_fmt(lo)} to {_fmt(hi)}, {colour})")
             self.shapes.value = (f"input {_shape(x.shape)} &rarr; padded "
@@ -562,8 +600,10 @@ def _pool_classes():
                                      self.padding])
             images = widgets.HBox([
                 widgets.VBox([self.input_caption, self.input_view],
-                             layout=widgets.Layout(margin="0 16px 0 0")),
-                widgets.VBox([self.output_caption, self.output_view, self.message])],
+                             layout=widgets.Layout(margin="0 16px 0 0",
+                                                   align_items="flex-start")),
+                widgets.VBox([self.output_caption, self.output_view, self.message],
+                             layout=widgets.Layout(align_items="flex-start"))],
                 layout=widgets.Layout(align_items="flex-start"))
             super().__init__([controls, self.formula, self.shapes, images])
             for control in (self.image, self.mode, self.pool_size, self.stride, self.padding):
@@ -581,8 +621,10 @@ def _pool_classes():
                     else ((0, 0), (0, 0)))
             self.formula.value, fits = _formula_html((H, W), k, s, pads)
             scale = _scale_for(x.shape)
-            self.input_view.value = _png(_to_rgb(x, 0, 255) if x.min() >= 0 and x.max() <= 255
-                                         else _to_rgb(x), scale, [(0, 0, k, k, (255, 40, 40))])
+            factor = _shown_factor(x.shape, scale)
+            _show(self.input_view, _png(_to_rgb(x, *_display_range(x)), scale,
+                                        [(0, 0, k, k, (255, 40, 40))], _box_line(factor)),
+                  x.shape, scale, factor)
             self.input_caption.value = (f"<b>input</b> {_shape(x.shape)} "
                                         f"(red: the first {k}x{k} window)")
             if not fits:
@@ -593,7 +635,7 @@ def _pool_classes():
                 return
             out = pool2d(x, pool_size=k, stride=s, padding=p, mode=self.mode.value)
             self.output_array = out
-            self.output_view.value = _png(_to_rgb(out), scale)
+            _show(self.output_view, _png(_to_rgb(out), scale), out.shape, scale, factor)
             self.output_view.layout.display = ""
             self.message.value = ""
             self.message.layout.display = "none"

@@ -281,3 +281,15 @@ def test_explorers_run_headless_in_a_kernel(tmp_path):
     assert len(views) == 4
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "tensorflow imported: False" in text
+
+
+def test_float_images_in_0_1_are_shown_with_their_grey_levels():
+    """A [0, 1] float photo must not be drawn on a 0..255 scale (it would look black)."""
+    import io
+
+    from PIL import Image
+
+    photo = np.linspace(0.0, 1.0, 64 * 64).reshape(64, 64)
+    for explorer in (widgets.conv_explorer(photo), widgets.pool_explorer(photo)):
+        shown = np.asarray(Image.open(io.BytesIO(explorer.input_view.value)), dtype=float)
+        assert 100 < shown.mean() < 160, f"{type(explorer).__name__}: mean grey {shown.mean():.1f}"
