@@ -68,7 +68,7 @@ def test_shared_mnist_sample_matches_readme():
         pytest.skip("CNN_COURSE_DATA does not point at the shared samples")
     info = dataset_info("mnist")
     assert info["source"] == "CNN_COURSE_DATA"
-    assert info["path"] == str(SHARED_DATA / "mnist")
+    assert Path(info["path"]).resolve() == SHARED_DATA / "mnist"
     assert (info["n_train"], info["n_test"]) == (17_435, 10_000)
     (_, y_train), (_, y_test) = load_dataset("mnist")
     assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]

@@ -46,7 +46,7 @@ def strip_outputs(nb: nbformat.NotebookNode) -> None:
     nb.metadata.pop("widgets", None)
 
 
-def run(path: Path, timeout: int = 600, save: bool = True) -> float:
+def run(path: Path, timeout: int = 600, save: bool = True, save_to: Path | None = None) -> float:
     nb = nbformat.read(path, as_version=4)
     env_mode = os.environ.setdefault("CNN_COURSE_MODE", "quick")
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -56,9 +56,9 @@ def run(path: Path, timeout: int = 600, save: bool = True) -> float:
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     elapsed = time.perf_counter() - start
-    if save:
+    if save or save_to:
         strip_outputs(nb)
-        nbformat.write(nb, path)
+        nbformat.write(nb, (save_to / path.name) if save_to else path)
     print(f"{elapsed:7.1f} s  {path.relative_to(ROOT)}  (mode {env_mode})", flush=True)
     return elapsed
 
@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="notebooks/ and solutions/")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     parser.add_argument("--full", action="store_true",
-                        help="run in full mode only to time the lessons; nothing is saved")
+                        help="run in full mode to time the lessons; the notebooks are not changed")
+    parser.add_argument("--save-to", type=Path, default=None,
+                        help="with --full: write the executed notebooks into this folder")
     args = parser.parse_args(argv)
     if args.full:
         os.environ["CNN_COURSE_MODE"] = "full"
@@ -83,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for path in paths:
         try:
-            times[path] = run(path, args.timeout, save=not args.full)
+            times[path] = run(path, args.timeout, save=not args.full,
+                              save_to=args.save_to if args.full else None)
         except Exception as exc:  # report and go on with the next notebook
             print(f"FAILED {path}: {type(exc).__name__}: {str(exc)[-2000:]}", file=sys.stderr)
             failed.append(path)
