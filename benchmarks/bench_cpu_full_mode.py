@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-from bench_epoch_times import describe_device  # noqa: E402
+from bench_epoch_times import describe_device, epoch_timer  # noqa: E402
 
 # model -> (dataset, epochs in the lesson's full mode)
 RUNS = {
@@ -46,18 +45,10 @@ def run(name: str, dataset: str, epochs: int, batch_size: int) -> str:
     x = (x / 255.0).astype("float32")
     xt = (xt / 255.0).astype("float32")
     times: list[float] = []
-
-    class Timer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self.t)
-
     keras.utils.set_random_seed(0)
     model = cc.build_model(name)
     hist = cc.train(model, x, y, epochs=epochs, batch_size=batch_size, validation_split=0.1,
-                    verbose=0, callbacks=[Timer()])
+                    verbose=0, callbacks=[epoch_timer(times)])
     test = cc.evaluate(model, xt, yt)
     data = f"{dataset} {len(x):,}/{len(xt):,}"
     if len(x) < FULL_SIZE[dataset]:

@@ -54,6 +54,20 @@ def describe_device() -> str:
     return f"Keras {keras.__version__}, {backend} backend"
 
 
+def epoch_timer(times: list[float]):
+    """A Keras callback that appends the wall time of every epoch to ``times`` (seconds)."""
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self._start)
+
+    return EpochTimer()
+
+
 def epoch_times(name: str, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int) -> list[float]:
     """Seconds of each epoch of ``model.fit`` (no validation)."""
     import keras
@@ -61,18 +75,11 @@ def epoch_times(name: str, x: np.ndarray, y: np.ndarray, epochs: int, batch_size
     import cnn_course as cc
 
     times: list[float] = []
-
-    class Timer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self.t)
-
     keras.utils.set_random_seed(0)
     model = cc.build_model(name)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[Timer()])
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0,
+              callbacks=[epoch_timer(times)])
     return times
 
 

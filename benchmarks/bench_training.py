@@ -35,6 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_epoch_times import epoch_timer  # noqa: E402
+
 
 def _device() -> str:
     import tensorflow as tf
@@ -47,25 +50,6 @@ def _device() -> str:
             names.append(details.get("device_name", g.name))
         return "GPU: " + ", ".join(names)
     return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-
-
-class _EpochTimer:
-    """Keras callback recording the wall time of every epoch."""
-
-    def __new__(cls):
-        import keras
-
-        class Timer(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.times: list[float] = []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self._t = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.times.append(time.perf_counter() - self._t)
-
-        return Timer()
 
 
 def bench_fashion_cnn(epochs: int, batch_size: int) -> None:
@@ -82,7 +66,8 @@ def bench_fashion_cnn(epochs: int, batch_size: int) -> None:
     print(f"fashion_cnn, full Fashion-MNIST: {len(x):,} training images (last 10% = validation), "
           f"{len(xt):,} test images; {epochs} epochs, batch size {batch_size}")
     model = cc.build_model("fashion_cnn")
-    timer = _EpochTimer()
+    times: list[float] = []
+    timer = epoch_timer(times)
     t0 = time.perf_counter()
     history = cc.train(model, x, y, epochs=epochs, batch_size=batch_size,
                        validation_split=0.1, verbose=2, callbacks=[timer])
@@ -95,9 +80,9 @@ def bench_fashion_cnn(epochs: int, batch_size: int) -> None:
     print(f"validation accuracy (6,000 held-out training images): {h['val_accuracy'][-1]:.4f}")
     print(f"TEST accuracy (10,000 test images, used once):       {test['accuracy']:.4f}  "
           f"(loss {test['loss']:.4f})")
-    per_epoch = ", ".join(f"{t:.1f}" for t in timer.times)
-    print(f"seconds per epoch: {per_epoch}  (mean {np.mean(timer.times):.1f}, "
-          f"mean without the first {np.mean(timer.times[1:]) if len(timer.times) > 1 else float('nan'):.1f})")
+    per_epoch = ", ".join(f"{t:.1f}" for t in times)
+    print(f"seconds per epoch: {per_epoch}  (mean {np.mean(times):.1f}, "
+          f"mean without the first {np.mean(times[1:]) if len(times) > 1 else float('nan'):.1f})")
     print(f"total training time: {total:.1f} s")
 
 
@@ -119,10 +104,11 @@ def bench_resnet18(epochs: int, batch_size: int, n_images: int = 50_000) -> None
           f"found, tiled {reps}x and cut to {len(x):,} images; "
           f"batch size {batch_size}, {epochs} epoch(s), no validation")
     model = cc.build_model("resnet18")
-    timer = _EpochTimer()
+    times: list[float] = []
+    timer = epoch_timer(times)
     cc.train(model, x, y, epochs=epochs, batch_size=batch_size, validation_split=0.0,
              verbose=2, callbacks=[timer])
-    for i, t in enumerate(timer.times, start=1):
+    for i, t in enumerate(times, start=1):
         note = " (includes tracing/compilation)" if i == 1 else ""
         print(f"epoch {i}: {t:.1f} s, {len(x) / t:,.0f} images/s{note}")
 

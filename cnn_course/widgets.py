@@ -378,6 +378,25 @@ class _Explorer:
         finally:
             self._busy = False
 
+    def _image_panels(self, widgets):
+        """Create what the image explorers share: the input and output views with their
+        captions, the formula, shapes and message lines; return the row of the two panels."""
+        self.input_view = widgets.Image(format="png")
+        self.output_view = widgets.Image(format="png")
+        self.input_caption = widgets.HTML()
+        self.output_caption = widgets.HTML()
+        self.formula = widgets.HTML()
+        self.shapes = widgets.HTML()
+        self.message = widgets.HTML()
+        self.output_array: np.ndarray | None = None
+        self.input_array: np.ndarray | None = None
+        left = widgets.Layout(margin="0 16px 0 0", align_items="flex-start")
+        return widgets.HBox([
+            widgets.VBox([self.input_caption, self.input_view], layout=left),
+            widgets.VBox([self.output_caption, self.output_view, self.message],
+                         layout=widgets.Layout(align_items="flex-start"))],
+            layout=widgets.Layout(align_items="flex-start"))
+
     def _fail(self, text: str) -> None:
         """Hide the output image and show ``text`` in its place (image explorers)."""
         self.output_array = None
@@ -419,28 +438,13 @@ def _conv_classes():
                                             style={"description_width": "90px"},
                                             layout=widgets.Layout(width="200px"))
             self.dilation = _slider(widgets, widgets.IntSlider, "dilation", 1, 1, 4)
-            self.input_view = widgets.Image(format="png")
-            self.output_view = widgets.Image(format="png")
+            images = self._image_panels(widgets)
             self.kernel_view = widgets.HTML()
-            self.formula = widgets.HTML()
-            self.shapes = widgets.HTML()
-            self.message = widgets.HTML()
             self.kernel: np.ndarray | None = None
-            self.output_array: np.ndarray | None = None
-            self.input_array: np.ndarray | None = None
-            self.input_caption = widgets.HTML()
-            self.output_caption = widgets.HTML()
             self._input_key = None
 
             controls = widgets.VBox([self.image, self.filter, self.kernel_size, self.sigma,
                                      neighbours_row, self.stride, self.padding, self.dilation])
-            images = widgets.HBox([
-                widgets.VBox([self.input_caption, self.input_view],
-                             layout=widgets.Layout(margin="0 16px 0 0",
-                                                   align_items="flex-start")),
-                widgets.VBox([self.output_caption, self.output_view, self.message],
-                             layout=widgets.Layout(align_items="flex-start"))],
-                layout=widgets.Layout(align_items="flex-start"))
             controls.layout.margin = "0 16px 0 0"
             top = widgets.HBox([controls, widgets.VBox([self.kernel_view, self.custom_box])])
             super().__init__([top, self.formula, self.shapes, images])
@@ -587,24 +591,9 @@ def _pool_classes():
                                                  description="padding",
                                                  style={"description_width": "90px",
                                                         "button_width": "70px"})
-            self.input_view = widgets.Image(format="png")
-            self.output_view = widgets.Image(format="png")
-            self.input_caption = widgets.HTML()
-            self.output_caption = widgets.HTML()
-            self.formula = widgets.HTML()
-            self.shapes = widgets.HTML()
-            self.message = widgets.HTML()
-            self.output_array: np.ndarray | None = None
-            self.input_array: np.ndarray | None = None
+            images = self._image_panels(widgets)
             controls = widgets.VBox([self.image, self.mode, self.pool_size, self.stride,
                                      self.padding])
-            images = widgets.HBox([
-                widgets.VBox([self.input_caption, self.input_view],
-                             layout=widgets.Layout(margin="0 16px 0 0",
-                                                   align_items="flex-start")),
-                widgets.VBox([self.output_caption, self.output_view, self.message],
-                             layout=widgets.Layout(align_items="flex-start"))],
-                layout=widgets.Layout(align_items="flex-start"))
             super().__init__([controls, self.formula, self.shapes, images])
             for control in (self.image, self.mode, self.pool_size, self.stride, self.padding):
                 control.observe(self._safe_update, names="value")
