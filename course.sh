@@ -45,7 +45,9 @@ command="${1:-}"
 case "$command" in
     lab)
         ensure_env
-        exec "$VENV/bin/jupyter" lab --notebook-dir=. notebooks/index.md "$@"
+        as_root=()
+        [ "$(id -u)" = 0 ] && as_root=(--allow-root)   # containers and CI machines run as root
+        exec "$VENV/bin/jupyter" lab --notebook-dir=. "${as_root[@]}" notebooks/index.md "$@"
         ;;
     test)
         ensure_env
