@@ -47,7 +47,7 @@ case "$command" in
         ensure_env
         as_root=()
         [ "$(id -u)" = 0 ] && as_root=(--allow-root)   # containers and CI machines run as root
-        exec "$VENV/bin/jupyter" lab --notebook-dir=. "${as_root[@]}" notebooks/index.md "$@"
+        exec "$VENV/bin/jupyter" lab --notebook-dir=. ${as_root[@]+"${as_root[@]}"} notebooks/index.md "$@"
         ;;
     test)
         ensure_env
