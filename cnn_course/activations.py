@@ -200,11 +200,25 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     array([0.09  , 0.2447, 0.6652])
     >>> softmax(np.array([10000.0, 0.0]))            # no overflow
     array([1., 0.])
+    >>> softmax(np.array([0.0, -np.inf]))            # -inf logits get probability 0
+    array([1., 0.])
+
+    Raises
+    ------
+    ValueError
+        An empty class axis, NaN or +inf anywhere, or a slice that is all -inf.
     """
     x = _float(x)
     if x.ndim == 0:
         raise ValueError("x must have at least 1 dimension for softmax, got a scalar")
     axis = check_int("axis", axis, -x.ndim, x.ndim - 1)
+    if x.shape[axis] == 0:
+        raise ValueError(f"x must have at least one class along axis {axis}, got shape {x.shape}")
+    if np.isnan(x).any() or np.isposinf(x).any():
+        raise ValueError("x must not contain NaN or +inf (softmax would be undefined there)")
+    if np.isneginf(x).all(axis=axis).any():
+        raise ValueError(f"x has a slice that is -inf everywhere along axis {axis}: its "
+                         f"probabilities would be 0/0")
     shifted = x - np.max(x, axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / np.sum(e, axis=axis, keepdims=True)

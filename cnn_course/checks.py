@@ -57,11 +57,73 @@ def _require_callable(name: str, func: Any) -> None:
               f"got {type(func).__name__} {_short(func)} for {name}")
 
 
+# The library functions each exercise asks the student to write: while the student's function
+# runs, these are switched off, so an answer that hands the work to the library fails its check.
+_OWN_WORK = {
+    "pad2d": [("conv", "pad2d")],
+    "output_size": [("conv", "output_size"), ("conv", "same_padding")],
+    "conv2d": [("conv", "conv2d"), ("conv", "conv2d_naive")],
+    "gaussian_kernel": [("filters", "gaussian")],
+    "log_kernel": [("filters", "log")],
+    "gradient_magnitude": [("filters", "gradient_magnitude")],
+    "max_pool2d": [("pooling", "pool2d")],
+    "avg_pool2d": [("pooling", "pool2d")],
+    "receptive_field_sizes": [("receptive_field", "receptive_field"),
+                              ("receptive_field", "receptive_field_size")],
+    "cbapd_block": [("models", "cbapd_block")],
+    "inception_block": [("models", "inception_block")],
+    "residual_block": [("models", "residual_block")],
+}
+
+
+def _library_twins(name: str) -> list[Callable]:
+    import importlib
+
+    return [getattr(importlib.import_module(f"cnn_course.{module}"), attr)
+            for module, attr in _OWN_WORK.get(name, [])]
+
+
+class _SwitchedOff:
+    """Within ``with``: calling any of ``functions`` raises an AssertionError naming ``name``.
+
+    The functions' code objects are swapped, so every reference to them is covered (``cc.pad2d``,
+    ``from cnn_course import pad2d``, ``cnn_course.conv.pad2d``); the originals come back on exit.
+    """
+
+    def __init__(self, functions: list[Callable], name: str):
+        self.functions, self.name = functions, name
+        self.saved: list[tuple[Callable, Any]] = []
+
+    def __enter__(self) -> None:
+        namespace: dict[str, Any] = {}
+        for func in self.functions:
+            message = (f"{self.name} calls cnn_course's {func.__name__}: the exercise asks you to "
+                       f"write this yourself (NumPy is fine)")
+            exec(f"def blocked(*args, **kwargs):\n    raise AssertionError({message!r})", namespace)
+            self.saved.append((func, func.__code__))
+            func.__code__ = namespace["blocked"].__code__
+
+    def __exit__(self, *exc: Any) -> None:
+        for func, code in self.saved:
+            func.__code__ = code
+        self.saved.clear()
+
+
 def _call(name: str, func: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Call the student's function; turn a stub or a crash into a helpful AssertionError."""
+    """Call the student's function; turn a stub or a crash into a helpful AssertionError.
+
+    The student's function must be their own: cnn_course's function of the same job is
+    rejected, and switched off while the student's function runs.
+    """
     _require_callable(name, func)
+    twins = _library_twins(name)
+    if name in _OWN_WORK and (any(func is twin for twin in twins) or
+                              str(getattr(func, "__module__", "")).startswith("cnn_course")):
+        _fail(f"{name} is cnn_course's own function, not yours: the exercise asks you to write "
+              f"it yourself")
     try:
-        return func(*args, **kwargs)
+        with _SwitchedOff(twins, name):
+            return func(*args, **kwargs)
     except NotImplementedError:
         raise AssertionError(
             f"{name} is not done yet: replace the `raise NotImplementedError(...)` line with "

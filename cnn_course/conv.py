@@ -117,7 +117,8 @@ def output_size(n: int, kernel_size: int, stride: int = 1, padding: Padding = 0,
         Step ``s`` between windows (>= 1).
     padding : int, pair, "valid" or "same"
         An int ``p`` pads ``p`` on **both** sides (``p_total = 2p``), as
-        ``conv2d(padding=p)`` does; a pair ``(before, after)`` pads unevenly;
+        ``conv2d(padding=p)`` does; a pair ``(before, after)`` pads unevenly (this function
+        works on one axis, so its pair is before/after, where ``conv2d``'s pair is per axis);
         ``"valid"`` is no padding and ``"same"`` is TensorFlow's rule
         (:func:`same_padding`), which gives ``ceil(n / s)``.
     dilation : int
@@ -192,7 +193,9 @@ def pad2d(x: np.ndarray, pad: Padding, mode: str = "constant", value: float = 0)
         ``"reflect"`` mirrors without repeating the border (``d c b | a b c d | c b a``),
         like ``np.pad(mode="reflect")`` and OpenCV's ``BORDER_REFLECT_101``.
     value : float
-        Fill value for ``mode="constant"``.
+        Fill value for ``mode="constant"``; for an integer image an integer that its dtype
+        can hold (a ``ValueError`` otherwise, never a silent wrap-around such as 300 -> 44 in
+        ``uint8``). ``-inf`` is allowed (max pooling pads with it), NaN is not.
 
     Returns
     -------
@@ -218,8 +221,16 @@ def pad2d(x: np.ndarray, pad: Padding, mode: str = "constant", value: float = 0)
     widths = [(0, 0)] * x.ndim
     widths[h_axis], widths[h_axis + 1] = spec
     if mode == "constant":
-        if not isinstance(value, numbers.Real):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"value must be a real number, got {value!r}")
+        if np.issubdtype(x.dtype, np.integer):
+            info = np.iinfo(x.dtype)
+            if value != int(value) or not info.min <= value <= info.max:
+                raise ValueError(f"value must be an integer in [{info.min}, {info.max}] for an "
+                                 f"image of dtype {x.dtype}, got {value!r} (convert the image "
+                                 f"to float first to pad with it)")
+        elif not np.isfinite(value) and not np.isinf(value):
+            raise ValueError(f"value must not be NaN, got {value!r}")
         return np.pad(x, widths, mode="constant", constant_values=value)
     if mode == "reflect":
         for axis, (b, a) in zip((h_axis, h_axis + 1), spec):

@@ -64,6 +64,7 @@ class NotebookResult:
     path: str | None
     checks: list[CheckResult] = field(default_factory=list)
     problem: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -82,8 +83,14 @@ def check_info(cell: nbformat.NotebookNode) -> tuple[str, float] | None:
     return None
 
 
-def assemble_graded_notebook(student: nbformat.NotebookNode,
-                             reference: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, dict[int, tuple[str, float]]]:
+# Put in front of every restored check cell: a fresh copy of the checkers, so an answer cell
+# that rebinds one (``cnn_course.checks.check_pad2d = ...``) changes nothing.
+CHECK_GUARD = ("import importlib as _importlib, cnn_course.checks as _checks; "
+               "_importlib.reload(_checks)  # added by cnn-course grade\n")
+
+
+def assemble_graded_notebook(student: nbformat.NotebookNode, reference: nbformat.NotebookNode
+                             ) -> tuple[nbformat.NotebookNode, dict[int, tuple[str, float]], list[str]]:
     """Build the notebook that is run: the student's cells plus the pristine check cells.
 
     Parameters
@@ -99,12 +106,26 @@ def assemble_graded_notebook(student: nbformat.NotebookNode,
         the pristine notebook (found by cell id; at the end when that cell is gone).
     checks_by_code_index : dict
         ``{index among code cells: (check_id, points)}``; nbval names cells ``Cell <index>``.
+    notes : list of str
+        One line per check cell that the student had edited or removed (the pristine one was
+        run instead), for the teacher.
     """
     ref_check_ids = {c.get("id") for c in reference.cells if check_info(c)}
     ref_check_keys = {check_info(c)[0] for c in reference.cells if check_info(c)}
-    kept = [copy.deepcopy(c) for c in student.cells
-            if c.get("id") not in ref_check_ids
-            and not (check_info(c) and check_info(c)[0] in ref_check_keys)]
+    pristine = {c.get("id"): c.source for c in reference.cells if check_info(c)}
+    kept, notes, seen = [], [], set()
+    for c in student.cells:
+        replaced = c.get("id") in ref_check_ids or (check_info(c) and check_info(c)[0] in ref_check_keys)
+        if not replaced:
+            kept.append(copy.deepcopy(c))
+            continue
+        seen.add(c.get("id"))
+        if c.get("id") in pristine and c.source != pristine[c.get("id")]:
+            notes.append(f"cell {c.get('id')} (a check) was edited; the course's check was run "
+                         "instead, and anything else written in that cell was not")
+    for cell_id in pristine:
+        if cell_id not in seen:
+            notes.append(f"check cell {cell_id} was missing; the course's check was put back")
 
     # For each pristine check: the id of the nearest non-check cell before it.
     anchors: list[tuple[str | None, nbformat.NotebookNode]] = []
@@ -118,6 +139,8 @@ def assemble_graded_notebook(student: nbformat.NotebookNode,
     cells = list(kept)
     position = {c.get("id"): i for i, c in enumerate(cells)}
     inserted_after: dict[str | None, int] = {}
+    for _, check in anchors:
+        check.source = CHECK_GUARD + check.source
     for anchor, check in anchors:
         if anchor in position:
             base = position[anchor]
@@ -144,7 +167,7 @@ def assemble_graded_notebook(student: nbformat.NotebookNode,
         if info:
             checks[code_index] = info
         code_index += 1
-    return graded, checks
+    return graded, checks, notes
 
 
 def _failure_message(text: str) -> str:
@@ -223,7 +246,7 @@ def grade_notebook(student_path: Path | None, reference_path: Path, timeout: int
         result.problem = f"cannot read the notebook: {exc}"
         result.checks = [CheckResult(i, 0.0, p, False, result.problem) for i, p in ref_checks]
         return result
-    graded, checks = assemble_graded_notebook(student, reference)
+    graded, checks, result.notes = assemble_graded_notebook(student, reference)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         graded_path = Path(tmp) / reference_path.name
         nbformat.write(graded, graded_path)
@@ -237,18 +260,23 @@ def grade_notebook(student_path: Path | None, reference_path: Path, timeout: int
     return result
 
 
-def collect_notebooks(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand files and folders into a sorted list of ``.ipynb`` files (checkpoints skipped)."""
+def collect_notebooks(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """Expand files and folders into ``(found, missing)`` lists of ``.ipynb`` paths.
+
+    ``missing`` holds notebook paths that were named but do not exist (graded as not
+    submitted). Anything that is neither a notebook path nor a folder raises ``ValueError``.
+    """
     found: list[Path] = []
+    missing: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found += sorted(p for p in path.glob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        elif path.suffix == ".ipynb" and path.is_file():
-            found.append(path)
+        elif path.suffix == ".ipynb":
+            (found if path.is_file() else missing).append(path)
         else:
-            raise FileNotFoundError(f"paths: {path} is not a notebook or a folder of notebooks")
-    return found
+            raise ValueError(f"paths: {path} is not a notebook (.ipynb) or a folder of notebooks")
+    return found, missing
 
 
 def grade(paths: Iterable[str | Path], reference_dir: str | Path | None = None,
@@ -266,15 +294,22 @@ def grade(paths: Iterable[str | Path], reference_dir: str | Path | None = None,
         raise FileNotFoundError(f"reference: no folder of pristine exercises at {reference_dir}")
     references = {p.name: p for p in sorted(reference_dir.glob("*.ipynb"))}
     paths = list(paths)
-    submitted = collect_notebooks(paths)
+    submitted, missing = collect_notebooks(paths)
     results: list[NotebookResult] = []
-    by_name = {p.name: p for p in submitted}
+    by_name = {p.name: p for p in submitted + missing}
     for path in submitted:
         if path.name not in references:
             results.append(NotebookResult(path.name, str(path),
                                           problem="no exercise of this name in the course"))
             continue
         results.append(grade_notebook(path, references[path.name], timeout))
+    for path in missing:
+        if path.name in references:
+            result = grade_notebook(None, references[path.name], timeout)
+            result.problem = f"notebook not submitted ({path} does not exist)"
+        else:
+            result = NotebookResult(path.name, str(path), problem=f"{path} does not exist")
+        results.append(result)
     if any(Path(p).is_dir() for p in paths):
         for name, ref in references.items():
             if name not in by_name:
@@ -288,6 +323,7 @@ def format_table(results: list[NotebookResult]) -> str:
     for nb in results:
         lines.append(f"{nb.name}  {nb.score:g}/{nb.max_score:g}"
                      + (f"  [{nb.problem}]" if nb.problem else ""))
+        lines += [f"  note: {note}" for note in nb.notes]
         for c in nb.checks:
             mark = "PASS" if c.passed else "FAIL"
             lines.append(f"  {mark}  {c.id:<28} {c.points:g}/{c.max_points:g}"
@@ -329,7 +365,7 @@ def grade_main(args: argparse.Namespace) -> int:
     """Entry point of ``cnn-course grade`` (arguments parsed in :mod:`cnn_course.cli`)."""
     try:
         results = grade(args.paths, args.reference, args.timeout)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError) as exc:  # bad arguments: no reports to write
         print(f"cnn-course grade: {exc}", file=sys.stderr)
         return 2
     print(format_table(results))

@@ -74,6 +74,9 @@ def _prepare_x(model: Any, x: object, name: str = "x") -> np.ndarray:
                          f"got {arr.shape}{hint}")
     if len(arr) == 0:
         raise ValueError(f"{name} must contain at least one image, got shape {arr.shape}")
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values ({int((~np.isfinite(arr)).sum()):,} "
+                         f"of {arr.size:,}); a network cannot learn from them")
     if arr.dtype == np.uint8:
         warnings.warn(f"{name} has dtype uint8 (pixel values 0..255); networks train much "
                       f"better on floats in [0, 1]: use {name} / 255.0", stacklevel=3)
@@ -97,6 +100,14 @@ def _prepare_y(y: object, n: int, name: str = "y") -> np.ndarray:
     if arr.min() < 0:
         raise ValueError(f"{name} must be >= 0, got {arr.min()}")
     return arr
+
+
+def _check_label_range(model: Any, y: np.ndarray, name: str) -> None:
+    """Labels must be class indices the model has an output for: 0 <= y < K."""
+    n_classes = model.output_shape[-1]
+    if y.max() >= n_classes:
+        raise ValueError(f"{name} must be < {n_classes} (the model's number of classes), "
+                         f"got {y.max()}")
 
 
 def _ensure_compiled(model: Any) -> None:
@@ -267,10 +278,7 @@ def train(model: Any, x: object, y: object, epochs: int = 5, batch_size: int = 6
         raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
     xs = _prepare_x(model, x)
     ys = _prepare_y(y, len(xs))
-    n_classes = model.output_shape[-1]
-    if ys.max() >= n_classes:
-        raise ValueError(f"y must be < {n_classes} (the model's number of classes), "
-                         f"got {ys.max()}")
+    _check_label_range(model, ys, "y")
     n_val = int(len(xs) * validation_split)
     if validation_split > 0 and n_val == 0:
         raise ValueError(f"validation_split={validation_split} leaves no validation image "
@@ -344,6 +352,7 @@ def evaluate(model: Any, x_test: object, y_test: object, batch_size: int = 256) 
     batch_size = check_int("batch_size", batch_size, 1)
     xs = _prepare_x(model, x_test, "x_test")
     ys = _prepare_y(y_test, len(xs), "y_test")
+    _check_label_range(model, ys, "y_test")
     _ensure_compiled(model)
     result = model.evaluate(xs, ys, batch_size=batch_size, verbose=0, return_dict=True)
     out = {"loss": float(result["loss"])}

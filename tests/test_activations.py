@@ -106,3 +106,16 @@ def test_maxout():
 def test_errors(call, exc, message):
     with pytest.raises(exc, match=re.escape(message)):
         call()
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((2, 0)), "at least one class"),
+    (np.array([0.0, np.nan]), "NaN"),
+    (np.array([0.0, np.inf]), r"\+inf"),
+    (np.array([[0.0, 1.0], [-np.inf, -np.inf]]), "-inf everywhere"),
+])
+def test_softmax_rejects_inputs_where_it_is_undefined(bad, match):
+    from cnn_course.activations import softmax
+
+    with pytest.raises(ValueError, match=match):
+        softmax(bad)

@@ -342,3 +342,17 @@ def test_importing_numpy_core_does_not_import_tensorflow():
             "from cnn_course import conv, pooling, filters, activations; "
             "sys.exit(int('tensorflow' in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("value", [300, -1, 0.5])
+def test_pad2d_rejects_fill_values_an_integer_image_cannot_hold(value):
+    with pytest.raises(ValueError, match=r"value must be an integer in \[0, 255\]"):
+        pad2d(np.ones((2, 2), np.uint8), 1, value=value)
+
+
+def test_pad2d_rejects_nan_and_bool_fill_values():
+    with pytest.raises(ValueError, match="NaN"):
+        pad2d(np.ones((2, 2)), 1, value=float("nan"))
+    with pytest.raises(TypeError, match="value"):
+        pad2d(np.ones((2, 2)), 1, value=True)
+    assert pad2d(np.ones((2, 2), np.uint8), 1, value=7)[0, 0] == 7

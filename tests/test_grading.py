@@ -142,8 +142,26 @@ def test_bad_arguments_are_rejected(course, tmp_path):
     ref, sub = course
     with pytest.raises(ValueError, match="timeout"):
         grading.grade([sub], ref, timeout=0)
-    with pytest.raises(FileNotFoundError, match="not a notebook"):
+    with pytest.raises(ValueError, match="not a notebook"):
         grading.grade([tmp_path / "nope.txt"], ref)
+
+
+def test_a_named_notebook_that_does_not_exist_scores_zero_and_the_rest_is_graded(course):
+    ref, sub = course
+    [result] = grading.grade([sub / "tiny.ipynb"], ref)  # named, never written
+    assert result.score == 0 and result.max_score == 5
+    assert "not submitted" in result.problem and "does not exist" in result.problem
+
+
+def test_edited_and_missing_checks_are_noted_for_the_teacher(course):
+    ref, sub = course
+    nb = _exercise("    return a + b", "    return a * b")
+    nb.cells[2].source = "assert True"
+    del nb.cells[4]
+    result = _grade(ref, nb, sub)
+    assert result.score == 5  # the course's checks ran, and the answers are right
+    assert any("check-add" in n and "edited" in n for n in result.notes), result.notes
+    assert any("check-mul" in n and "missing" in n for n in result.notes), result.notes
 
 
 # ---- the course's real exercises -------------------------------------------------------
@@ -177,3 +195,28 @@ def test_real_solution_with_one_wrong_answer_fails_exactly_that_check(tmp_path):
     assert [c.id for c in failed] == ["conv2d"], grading.format_table([result])
     assert failed[0].message.startswith("AssertionError: conv2d("), failed[0].message
     assert "flip" in failed[0].message, failed[0].message
+
+
+@pytest.mark.skipif(not (ROOT / "solutions" / "03_padding_and_output_size.ipynb").exists(),
+                    reason="exercise notebook 03 not present")
+def test_answers_that_hand_the_work_to_the_library_or_rebind_a_checker_score_zero(tmp_path):
+    """pad2d: rebinds the checker; output_size: is the library's; conv2d: wraps the library's."""
+    name = "03_padding_and_output_size.ipynb"
+    nb = nbformat.read(ROOT / "exercises" / name, as_version=4)
+    answers = {
+        "pad2d": "import cnn_course.checks as c\nc.check_pad2d = lambda f: print('ok')\npad2d = None",
+        "output_size": "from cnn_course import output_size",
+        "conv2d": ("import cnn_course as cc\n"
+                   "def conv2d(x, kernel, stride=1, padding=0):\n"
+                   "    return cc.conv2d(x, kernel, stride=stride, padding=padding)"),
+    }
+    for cell in nb.cells:
+        for key, source in answers.items():
+            if cell.cell_type == "code" and f"def {key}(" in cell.source and not grading.check_info(cell):
+                cell.source = source
+    nbformat.write(nb, tmp_path / name)
+    [result] = grading.grade([tmp_path / name], ROOT / "exercises", timeout=120)
+    assert result.score == 0, grading.format_table([result])
+    messages = {c.id: c.message for c in result.checks}
+    assert "own function, not yours" in messages["output_size"], messages
+    assert "calls cnn_course's conv2d" in messages["conv2d"], messages

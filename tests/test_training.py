@@ -221,3 +221,20 @@ def test_export_weights_writes_names_shapes_and_all_values(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name != "weights.txt"]  # no temp file left
     with pytest.raises(ValueError, match="does not exist"):
         cc.export_weights(model, tmp_path / "missing" / "w.txt")
+
+
+def test_nan_images_and_out_of_range_test_labels_are_rejected_by_name():
+    import keras
+
+    import cnn_course as cc
+
+    keras.utils.set_random_seed(0)
+    model = cc.build_model("fashion_dense")
+    x = np.zeros((8, 28, 28, 1), np.float32)
+    bad = x.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="x contains NaN"):
+        cc.train(model, bad, np.zeros(8, int), epochs=1, verbose=0, validation_split=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with pytest.raises(ValueError, match=r"y_test must be < 10"):
+        cc.evaluate(model, x, np.full(8, 10))
