@@ -43,6 +43,12 @@ def _float(x: object, name: str = "x") -> np.ndarray:
     return arr.astype(np.result_type(arr, np.float32), copy=False)
 
 
+def _where(condition: np.ndarray, a: object, b: object, dtype: np.dtype) -> np.ndarray:
+    """``np.where`` in ``dtype`` that gives a NumPy scalar for a scalar input, like ``np.exp``."""
+    out = np.where(condition, a, b).astype(dtype, copy=False)
+    return out[()] if out.ndim == 0 else out
+
+
 def _alpha(alpha: object) -> float:
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
         raise TypeError(f"alpha must be a real number >= 0, got {alpha!r}")
@@ -63,7 +69,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     """
     x = _float(x)
     e = np.exp(-np.abs(x))                       # in (0, 1]: never overflows
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return _where(x >= 0, 1 / (1 + e), e / (1 + e), x.dtype)
 
 
 def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
@@ -137,7 +143,7 @@ def leaky_relu(x: np.ndarray, alpha: float = 0.01) -> np.ndarray:
     """
     x = _float(x)
     alpha = _alpha(alpha)
-    return np.where(x > 0, x, alpha * x).astype(x.dtype, copy=False)
+    return _where(x > 0, x, alpha * x, x.dtype)
 
 
 def leaky_relu_derivative(x: np.ndarray, alpha: float = 0.01) -> np.ndarray:
@@ -150,7 +156,7 @@ def leaky_relu_derivative(x: np.ndarray, alpha: float = 0.01) -> np.ndarray:
     """
     x = _float(x)
     alpha = _alpha(alpha)
-    return np.where(x > 0, 1.0, alpha).astype(x.dtype)
+    return _where(x > 0, 1.0, alpha, x.dtype)
 
 
 def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -166,7 +172,7 @@ def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     x = _float(x)
     alpha = _alpha(alpha)
     neg = alpha * np.expm1(np.minimum(x, 0))     # exp only sees x <= 0: no overflow
-    return np.where(x > 0, x, neg).astype(x.dtype, copy=False)
+    return _where(x > 0, x, neg, x.dtype)
 
 
 def elu_derivative(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -179,7 +185,7 @@ def elu_derivative(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     """
     x = _float(x)
     alpha = _alpha(alpha)
-    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype, copy=False)
+    return _where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0)), x.dtype)
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -46,11 +46,15 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
 from ._validation import check_int
+
+if TYPE_CHECKING:  # for type hints only: TensorFlow is imported where it is needed
+    import keras
+    import tensorflow as tf
 
 __all__ = [
     "DATASETS", "DatasetNotFoundError", "load_dataset", "class_names", "dataset_info",
@@ -522,7 +526,8 @@ def _load_cached(name: str, download: bool):
     return _CACHE[key]
 
 
-def load_dataset(name: str, download: bool = True):
+def load_dataset(name: str, download: bool = True
+                 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load a dataset as ``keras.datasets.<name>.load_data()`` does, offline first.
 
     Parameters
@@ -613,7 +618,8 @@ _AUG_DEFAULTS = {"rotation": 0.1, "shear": 0.2, "flip": True, "zoom": 0.0, "tran
 
 
 def augmentation_layers(rotation: float = 0.1, shear: float = 0.2, flip: bool = True,
-                        zoom: float = 0.0, translation: float = 0.0, seed: int | None = 0):
+                        zoom: float = 0.0, translation: float = 0.0, seed: int | None = 0
+                        ) -> keras.Sequential:
     """A ``keras.Sequential`` of random augmentation layers for training images.
 
     Parameters
@@ -692,7 +698,8 @@ def _augment_kwargs(augment: Any) -> dict[str, Any] | None:
 
 def load_image_folder(path: str | os.PathLike, image_size: Sequence[int] = (64, 64),
                       validation_split: float = 0.2, augment: Any = False,
-                      batch_size: int = 32, seed: int = 0, color_mode: str = "rgb"):
+                      batch_size: int = 32, seed: int = 0, color_mode: str = "rgb"
+                      ) -> tuple[tf.data.Dataset, tf.data.Dataset]:
     """Load your own images, one sub-folder per class, as batched ``tf.data`` datasets.
 
     Built on ``keras.utils.image_dataset_from_directory``::

@@ -15,11 +15,14 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validation import check_array, check_int
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["layer_outputs", "explain_params", "ParamTable", "plot_feature_maps", "plot_kernels"]
 
@@ -235,7 +238,7 @@ def _grid(n: int, ncols: int) -> tuple[int, int]:
     return math.ceil(n / ncols), ncols
 
 
-def plot_feature_maps(model: Any, image: object, layer_name: str, max_maps: int = 16):
+def plot_feature_maps(model: Any, image: object, layer_name: str, max_maps: int = 16) -> Figure:
     """Draw the feature maps (output channels) of one layer for one image.
 
     Parameters
@@ -283,7 +286,7 @@ def plot_feature_maps(model: Any, image: object, layer_name: str, max_maps: int 
     return fig
 
 
-def plot_kernels(model: Any, layer_name: str | None = None, max_kernels: int = 64):
+def plot_kernels(model: Any, layer_name: str | None = None, max_kernels: int = 64) -> Figure:
     """Draw the learnt kernels of a Conv2D layer (the first one by default).
 
     Each filter's kernel ``W[:, :, :, f]`` (shape ``(kh, kw, C_in)``) is drawn

@@ -25,9 +25,13 @@ is instant.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ._validation import check_int, check_pair
+
+if TYPE_CHECKING:  # for type hints only: Keras is imported inside the functions
+    import keras
+    from keras import KerasTensor
 
 __all__ = [
     "MODEL_NAMES",
@@ -105,7 +109,7 @@ def _check_padding(padding: object) -> str:
 # --------------------------------------------------------------------------- blocks
 def conv_bn_relu(x, filters: int, kernel_size: int | tuple[int, int] = 3,
                  strides: int | tuple[int, int] = 1, padding: str = "same",
-                 name: str | None = None):
+                 name: str | None = None) -> KerasTensor:
     """Convolution, batch normalisation, ReLU: ``relu(BN(conv(x)))``.
 
     The "ConvBNRelu" unit of Inception-style networks. The convolution keeps its
@@ -143,7 +147,7 @@ def conv_bn_relu(x, filters: int, kernel_size: int | tuple[int, int] = 3,
 
 def cbapd_block(x, filters: int = 6, kernel_size: int | tuple[int, int] = 5,
                 pool_size: int | tuple[int, int] = 2, dropout: float = 0.2,
-                name: str | None = None):
+                name: str | None = None) -> KerasTensor:
     """The C-B-A-P-D block: Conv ("same"), BatchNorm, Activation (ReLU), Pool, Dropout.
 
     Max-pooling uses ``strides=pool_size`` and "same" padding, so the spatial
@@ -179,7 +183,7 @@ def cbapd_block(x, filters: int = 6, kernel_size: int | tuple[int, int] = 5,
     return layers.Dropout(dropout, name=f"{p}_dropout")(x)
 
 
-def inception_block(x, filters: int, strides: int = 1, name: str | None = None):
+def inception_block(x, filters: int, strides: int = 1, name: str | None = None) -> KerasTensor:
     """An Inception block: four parallel branches concatenated on the channel axis.
 
     Branches (each ``filters`` channels, each conv a :func:`conv_bn_relu`):
@@ -223,7 +227,7 @@ def inception_block(x, filters: int, strides: int = 1, name: str | None = None):
     return layers.Concatenate(axis=-1, name=f"{p}_concat")([b1, b2, b3, b4])
 
 
-def residual_block(x, filters: int, strides: int = 1, name: str | None = None):
+def residual_block(x, filters: int, strides: int = 1, name: str | None = None) -> KerasTensor:
     """A ResNet basic block: ``relu(F(x) + shortcut(x))``.
 
     ``F(x) = BN(conv3x3(relu(BN(conv3x3_stride(x)))))``; convolutions have no
@@ -435,7 +439,8 @@ _BUILDERS = {
 }
 
 
-def build_model(name: str, input_shape: Sequence[int] | None = None, num_classes: int = 10):
+def build_model(name: str, input_shape: Sequence[int] | None = None,
+                num_classes: int = 10) -> keras.Model:
     """Build one of the course's networks as a functional ``keras.Model``.
 
     Parameters
@@ -505,7 +510,7 @@ def list_models() -> list[dict[str, Any]]:
 
 
 def build_deep_stack(depth: int, shortcuts: bool, filters: int = 16,
-                     input_shape: Sequence[int] = (28, 28, 1), num_classes: int = 10):
+                     input_shape: Sequence[int] = (28, 28, 1), num_classes: int = 10) -> keras.Model:
     """A deep stack of 3x3 convolutions, with or without identity shortcuts.
 
     For the "why ResNet" lesson: the two variants have *the same layers and the

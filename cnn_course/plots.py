@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validation import check_array, check_int
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_history", "plot_image_grid", "plot_confusion_matrix", "show_images",
            "CORRECT_COLOR", "WRONG_COLOR"]
@@ -45,7 +48,7 @@ def _accuracy_key(logs: Mapping[str, Any]) -> str | None:
     return None
 
 
-def plot_history(history: object):
+def plot_history(history: object) -> Figure:
     """Training vs validation accuracy (left) and loss (right), per epoch.
 
     Parameters
@@ -132,7 +135,7 @@ def _check_labels(name: str, labels: object, n: int, class_names) -> np.ndarray:
 
 
 def plot_image_grid(images: object, labels: object = None, predictions: object = None,
-                    class_names: Sequence[str] | None = None, ncols: int = 8):
+                    class_names: Sequence[str] | None = None, ncols: int = 8) -> Figure:
     """A grid of images titled with their labels; wrong predictions in red.
 
     Parameters
@@ -189,7 +192,7 @@ def plot_image_grid(images: object, labels: object = None, predictions: object =
     return fig
 
 
-def plot_confusion_matrix(cm: object, class_names: Sequence[str] | None = None):
+def plot_confusion_matrix(cm: object, class_names: Sequence[str] | None = None) -> Figure:
     """Heat map of a confusion matrix with the count written in every cell.
 
     Parameters
@@ -247,7 +250,7 @@ def plot_confusion_matrix(cm: object, class_names: Sequence[str] | None = None):
 
 
 def show_images(images: object, titles: Sequence[str] | None = None, ncols: int = 4,
-                cmap: str | None = "gray"):
+                cmap: str | None = "gray") -> Figure:
     """Show several images side by side (e.g. an image and its filtered versions).
 
     Parameters

@@ -18,11 +18,14 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from ._validation import check_array, check_int
+
+if TYPE_CHECKING:  # for type hints only: Keras is imported inside the functions
+    import keras
 
 __all__ = [
     "train",
@@ -222,7 +225,8 @@ def _callback_classes():
 # --------------------------------------------------------------------------- training
 def train(model: Any, x: object, y: object, epochs: int = 5, batch_size: int = 64,
           validation_split: float = 0.1, checkpoint_dir: str | os.PathLike | None = None,
-          verbose: str | int = "auto", callbacks: Sequence[Any] | None = None):
+          verbose: str | int = "auto", callbacks: Sequence[Any] | None = None
+          ) -> keras.callbacks.History:
     """Fit ``model`` on ``(x, y)``, validating on a held-out part of the *training* data.
 
     Compiles the model first if it is not compiled (Adam, sparse categorical
