@@ -37,9 +37,9 @@ _API = {
     # NumPy core
     "conv2d": "conv",
     "conv2d_naive": "conv",
-    "output_size": "conv",
-    "same_padding": "conv",
-    "pad2d": "conv",
+    "output_size": "padding",
+    "same_padding": "padding",
+    "pad2d": "padding",
     "pool2d": "pooling",
     "global_pool": "pooling",
     # Keras models and building blocks
@@ -63,7 +63,7 @@ _API = {
     "plot_feature_maps": "inspection",
     "plot_kernels": "inspection",
 }
-_SUBMODULES = {"filters", "activations", "plots", "widgets", "models", "training",
+_SUBMODULES = {"padding", "filters", "activations", "plots", "widgets", "models", "training",
                "inspection", "data", "conv", "pooling", "config", "exercises", "receptive_field", "checks", "grading", "doctor"}
 
 __all__ = sorted(_API) + sorted(_SUBMODULES)

@@ -13,27 +13,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validation import check_array, check_choice, check_pair
-from .conv import IntOrPair, Padding, _axis_padding, _parse_padding
+from .padding import IntOrPair, Padding, from_nhwc, parse_padding, resolve_padding, to_nhwc
 
 __all__ = ["pool2d", "global_pool", "POOL_MODES"]
 
 POOL_MODES = ("max", "avg", "l2", "sum")
-
-
-def _to_nhwc(x: np.ndarray) -> np.ndarray:
-    if x.ndim == 2:
-        return x[None, :, :, None]
-    if x.ndim == 3:
-        return x[None]
-    return x
-
-
-def _from_nhwc(out: np.ndarray, ndim: int) -> np.ndarray:
-    if ndim == 2:
-        return out[0, :, :, 0]
-    if ndim == 3:
-        return out[0]
-    return out
 
 
 def pool2d(x: np.ndarray, pool_size: IntOrPair = 2, stride: IntOrPair | None = None,
@@ -99,13 +83,13 @@ def pool2d(x: np.ndarray, pool_size: IntOrPair = 2, stride: IntOrPair | None = N
     ph, pw = check_pair("pool_size", pool_size, 1)
     sh, sw = (ph, pw) if stride is None else check_pair("stride", stride, 1)
     ndim = x.ndim
-    x4 = _to_nhwc(x)
+    x4 = to_nhwc(x)
     if min(x4.shape) < 1:
         raise ValueError(f"x must not be empty; got shape {x.shape}")
     N, H, W, C = x4.shape
-    spec = _parse_padding(padding)
+    spec = parse_padding(padding)
     if isinstance(spec, str):
-        spec = (_axis_padding("padding", spec, H, ph, sh, 1), _axis_padding("padding", spec, W, pw, sw, 1))
+        spec = (resolve_padding(spec, H, ph, sh, 1), resolve_padding(spec, W, pw, sw, 1))
     (pt, pb), (pl, pr) = spec
     for axis, n, k, before, after in (("height", H, ph, pt, pb), ("width", W, pw, pl, pr)):
         if k > n + before + after:
@@ -145,7 +129,7 @@ def pool2d(x: np.ndarray, pool_size: IntOrPair = 2, stride: IntOrPair | None = N
             if u or v:
                 combine(out, windows[..., u, v], out=out)
     if mode == "sum" or mode == "max":
-        return _from_nhwc(out, ndim)
+        return from_nhwc(out, ndim)
 
     # avg / l2: divide by the number of valid cells in each window
     if padded:
@@ -157,7 +141,7 @@ def pool2d(x: np.ndarray, pool_size: IntOrPair = 2, stride: IntOrPair | None = N
     out /= count
     if mode == "l2":
         np.sqrt(out, out=out)
-    return _from_nhwc(out, ndim)
+    return from_nhwc(out, ndim)
 
 
 def _valid_counts(n: int, k: int, s: int, before: int, out: int) -> np.ndarray:
