@@ -21,15 +21,16 @@ import time
 
 import numpy as np
 
-from cnn_course import widgets
+from cnn_course import images, widgets
+from cnn_course.widgets.base import explorer_image
 
 TARGET_MS = 100.0
 
 
 def image_256() -> tuple[np.ndarray, str]:
-    if "camera" in widgets.available_images():
-        return np.array(widgets.load_image("camera")), "cameraman (scikit-image), 256x256"
-    small = widgets.load_image("fashion_mnist")           # 28x28 -> 252x252 nearest, padded
+    if "camera" in images.available_images():
+        return explorer_image("camera"), "cameraman (scikit-image), 256x256"
+    small = explorer_image("fashion_mnist")           # 28x28 -> 252x252 nearest, padded
     big = np.kron(small, np.ones((9, 9), np.float32))
     return np.pad(big, ((2, 2), (2, 2)), mode="edge"), "Fashion-MNIST 28x28 enlarged to 256x256"
 

@@ -7,14 +7,19 @@ early lessons start fast. ``import cnn_course`` never imports TensorFlow.
 Public API (``cnn_course.<name>``):
 
 - set-up and data: ``setup``, ``load_dataset``, ``class_names``, ``dataset_info``,
-  ``load_image_folder``, ``augmentation_layers``
+  ``load_image_folder``
+- training well: ``standardize_per_channel``, ``channel_statistics``,
+  ``standard_augmentation``, ``augmentation_layers``, ``cosine_schedule``,
+  ``one_cycle_schedule``, ``Recipe``, ``run_recipe``, ``compare_recipes``; modules
+  ``augmentation``, ``schedules`` and ``recipes``
 - NumPy operations: ``conv2d``, ``conv2d_naive``, ``output_size``, ``same_padding``,
   ``pad2d``, ``pool2d``, ``global_pool``; modules ``filters`` and ``activations``
 - Keras models: ``build_model``, ``list_models``, ``conv_bn_relu``, ``cbapd_block``,
   ``inception_block``, ``residual_block``, ``build_deep_stack``
-- training: ``train``, ``evaluate``, ``predict_labels``, ``confusion_matrix``,
-  ``per_class_accuracy``, ``export_weights``
-- looking inside: ``layer_outputs``, ``explain_params``; modules ``plots`` and ``widgets``
+- training: ``train``, ``evaluate``, ``predict_labels``, ``seconds_per_step``,
+  ``confusion_matrix``, ``per_class_accuracy``, ``export_weights``
+- looking inside: ``layer_outputs``, ``explain_params``, ``conv_params``,
+  ``keras_conv_params``; modules ``plots`` and ``widgets``
 """
 from __future__ import annotations
 
@@ -32,8 +37,17 @@ _API = {
     "class_names": "data",
     "dataset_info": "data",
     "load_image_folder": "data",
-    "augmentation_layers": "data",
+    "augmentation_layers": "augmentation",
     "DatasetNotFoundError": "data",
+    # training well: standardisation, augmentation, schedules, recipes
+    "standardize_per_channel": "augmentation",
+    "channel_statistics": "augmentation",
+    "standard_augmentation": "augmentation",
+    "cosine_schedule": "schedules",
+    "one_cycle_schedule": "schedules",
+    "Recipe": "recipes",
+    "run_recipe": "recipes",
+    "compare_recipes": "recipes",
     # NumPy core
     "conv2d": "conv",
     "conv2d_naive": "conv",
@@ -57,14 +71,59 @@ _API = {
     "confusion_matrix": "training",
     "per_class_accuracy": "training",
     "export_weights": "training",
+    "seconds_per_step": "training",
     # looking inside a network
     "layer_outputs": "inspection",
     "explain_params": "inspection",
+    "conv_params": "inspection",
+    "keras_conv_params": "inspection",
     "plot_feature_maps": "inspection",
     "plot_kernels": "inspection",
+    # what a CNN looks at: saliency, Grad-CAM, occlusion, top patches, kernels vs filters
+    "input_gradient": "saliency_maps",
+    "saliency": "saliency_maps",
+    "smoothgrad": "saliency_maps",
+    "fgsm": "saliency_maps",
+    "grad_cam": "gradcam",
+    "grad_cam_weights": "gradcam",
+    "grad_cam_map": "gradcam",
+    "layer_gradients": "gradcam",
+    "occlusion_sensitivity": "occlusion",
+    "occlusion_map": "occlusion",
+    "top_activating_patches": "activation_patches",
+    "compare_with_classic_filters": "kernels",
+    "explain_image": "explorer",
+    # trained once, reused: the model cache
+    "trained_model": "model_cache",
+    "cached_training": "model_cache",
+    # how a CNN learns: losses, optimizers, backward passes, gradient checks
+    "log_softmax": "losses",
+    "softmax_cross_entropy": "losses",
+    "cross_entropy": "losses",
+    "sgd_step": "optimizers",
+    "momentum_step": "optimizers",
+    "adam_step": "optimizers",
+    "adam_init": "optimizers",
+    "AdamState": "optimizers",
+    "dense": "backprop",
+    "dense_backward": "backprop",
+    "relu_backward": "backprop",
+    "conv2d_backward": "backprop",
+    "conv2d_backward_naive": "backprop",
+    "pool2d_backward": "backprop",
+    "pool2d_backward_naive": "backprop",
+    "numerical_gradient": "gradient_check",
+    "relative_error": "gradient_check",
+    # more help on a failing check, one level at a time
+    "hint": "checks.hints",
 }
 _SUBMODULES = {"padding", "filters", "activations", "plots", "widgets", "models", "training",
-               "inspection", "data", "conv", "pooling", "config", "exercises", "receptive_field", "checks", "grading", "doctor"}
+               "inspection", "data", "conv", "pooling", "config", "receptive_field", "checks",
+               "images",
+               "losses", "optimizers", "backprop", "gradient_check",
+               "saliency_maps", "gradcam", "occlusion", "activation_patches", "kernels",
+               "explorer", "model_cache",
+               "augmentation", "schedules", "recipes"}
 
 __all__ = sorted(_API) + sorted(_SUBMODULES)
 

@@ -19,6 +19,31 @@ the left one (0 for ReLU, ``alpha`` for leaky ReLU and ELU), as TensorFlow does.
 
 ``softmax`` and ``maxout`` are not element-wise (they mix the values along an axis),
 so they have no ``_derivative`` here and are not in :data:`ACTIVATIONS`.
+
+See Also
+--------
+keras.activations : the same functions for Keras layers.
+cnn_course.plots : plotting a function and its derivative.
+
+References
+----------
+.. [1] X. Glorot and Y. Bengio, "Understanding the difficulty of training deep
+   feedforward neural networks", Proceedings of the 13th International Conference on
+   Artificial Intelligence and Statistics (AISTATS), PMLR 9:249-256, 2010.
+   (Saturating sigmoid and tanh units, and weight initialisation.)
+.. [2] V. Nair and G. E. Hinton, "Rectified linear units improve restricted Boltzmann
+   machines", Proceedings of the 27th International Conference on Machine Learning
+   (ICML), 2010.
+.. [3] A. L. Maas, A. Y. Hannun and A. Y. Ng, "Rectifier nonlinearities improve neural
+   network acoustic models", ICML Workshop on Deep Learning for Audio, Speech and
+   Language Processing, 2013. (Leaky ReLU.)
+.. [4] D.-A. Clevert, T. Unterthiner and S. Hochreiter, "Fast and accurate deep network
+   learning by exponential linear units (ELUs)", arXiv:1511.07289, 2015 (ICLR 2016).
+.. [5] I. J. Goodfellow, D. Warde-Farley, M. Mirza, A. Courville and Y. Bengio, "Maxout
+   networks", Proceedings of the 30th International Conference on Machine Learning
+   (ICML), PMLR 28(3):1319-1327, 2013.
+.. [6] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016,
+   chapter 6 (hidden units, softmax outputs).
 """
 from __future__ import annotations
 
@@ -27,7 +52,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import check_array, check_int
+from ._validation import check_int, check_real_array
 
 __all__ = [
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "relu", "relu_derivative",
@@ -37,9 +62,8 @@ __all__ = [
 
 
 def _float(x: object, name: str = "x") -> np.ndarray:
-    arr = check_array(name, x)
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    """``x`` as a real floating array (empty arrays allowed: the result is empty too)."""
+    arr = check_real_array(name, x, allow_empty=True)
     return arr.astype(np.result_type(arr, np.float32), copy=False)
 
 
@@ -62,6 +86,15 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
     Computed without overflow for large ``|x|``: ``exp`` only ever sees ``-|x|``.
 
+    See Also
+    --------
+    sigmoid_derivative, tanh
+
+    References
+    ----------
+    .. [1] X. Glorot and Y. Bengio, "Understanding the difficulty of training deep
+       feedforward neural networks", AISTATS, 2010.
+
     Examples
     --------
     >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
@@ -75,6 +108,10 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
     """``sigmoid(x) * (1 - sigmoid(x))``; largest (0.25) at 0, vanishing for large ``|x|``.
 
+    See Also
+    --------
+    sigmoid
+
     Examples
     --------
     >>> sigmoid_derivative(0.0)
@@ -87,6 +124,10 @@ def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
 def tanh(x: np.ndarray) -> np.ndarray:
     """Hyperbolic tangent, squashing to (-1, 1); ``tanh(x) = 2 * sigmoid(2x) - 1``.
 
+    See Also
+    --------
+    tanh_derivative, sigmoid
+
     Examples
     --------
     >>> tanh(np.array([0.0, 1000.0]))
@@ -97,6 +138,10 @@ def tanh(x: np.ndarray) -> np.ndarray:
 
 def tanh_derivative(x: np.ndarray) -> np.ndarray:
     """``1 - tanh(x)**2``; equals 1 at 0.
+
+    See Also
+    --------
+    tanh
 
     Examples
     --------
@@ -110,6 +155,15 @@ def tanh_derivative(x: np.ndarray) -> np.ndarray:
 def relu(x: np.ndarray) -> np.ndarray:
     """Rectified linear unit ``max(0, x)``.
 
+    See Also
+    --------
+    relu_derivative, leaky_relu, elu
+
+    References
+    ----------
+    .. [1] V. Nair and G. E. Hinton, "Rectified linear units improve restricted Boltzmann
+       machines", ICML, 2010.
+
     Examples
     --------
     >>> relu(np.array([-2.0, 0.0, 3.0]))
@@ -121,6 +175,11 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 def relu_derivative(x: np.ndarray) -> np.ndarray:
     """``1`` where ``x > 0``, else ``0`` (0 at the kink ``x = 0``).
+
+    See Also
+    --------
+    relu
+    cnn_course.backprop.relu_backward : the same inside a backward pass.
 
     Examples
     --------
@@ -136,6 +195,16 @@ def leaky_relu(x: np.ndarray, alpha: float = 0.01) -> np.ndarray:
 
     The small slope keeps a gradient for negative inputs ("dying ReLU" fix).
 
+    See Also
+    --------
+    leaky_relu_derivative, relu
+
+    References
+    ----------
+    .. [1] A. L. Maas, A. Y. Hannun and A. Y. Ng, "Rectifier nonlinearities improve neural
+       network acoustic models", ICML Workshop on Deep Learning for Audio, Speech and
+       Language Processing, 2013.
+
     Examples
     --------
     >>> leaky_relu(np.array([-100.0, 5.0]), alpha=0.1)
@@ -148,6 +217,10 @@ def leaky_relu(x: np.ndarray, alpha: float = 0.01) -> np.ndarray:
 
 def leaky_relu_derivative(x: np.ndarray, alpha: float = 0.01) -> np.ndarray:
     """``1`` where ``x > 0``, else ``alpha``.
+
+    See Also
+    --------
+    leaky_relu
 
     Examples
     --------
@@ -164,6 +237,15 @@ def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
 
     Smooth for ``alpha = 1``, saturating at ``-alpha`` for very negative inputs.
 
+    See Also
+    --------
+    elu_derivative, relu
+
+    References
+    ----------
+    .. [1] D.-A. Clevert, T. Unterthiner and S. Hochreiter, "Fast and accurate deep network
+       learning by exponential linear units (ELUs)", arXiv:1511.07289, 2015.
+
     Examples
     --------
     >>> elu(np.array([-1000.0, 0.0, 2.0]))
@@ -177,6 +259,10 @@ def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
 
 def elu_derivative(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     """``1`` where ``x > 0``, else ``alpha * exp(x)`` (= ``elu(x) + alpha``).
+
+    See Also
+    --------
+    elu
 
     Examples
     --------
@@ -200,6 +286,20 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     axis : int
         The axis that holds the classes.
 
+    Raises
+    ------
+    ValueError
+        An empty class axis, NaN or +inf anywhere, or a slice that is all -inf.
+
+    See Also
+    --------
+    sigmoid : the two-class case (``softmax([z, 0])[0] == sigmoid(z)``).
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016,
+       chapter 6 (softmax output units).
+
     Examples
     --------
     >>> softmax(np.array([1.0, 2.0, 3.0])).round(4)
@@ -208,11 +308,6 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     array([1., 0.])
     >>> softmax(np.array([0.0, -np.inf]))            # -inf logits get probability 0
     array([1., 0.])
-
-    Raises
-    ------
-    ValueError
-        An empty class axis, NaN or +inf anywhere, or a slice that is all -inf.
     """
     x = _float(x)
     if x.ndim == 0:
@@ -243,6 +338,15 @@ def maxout(x: np.ndarray, pieces: int, axis: int = -1) -> np.ndarray:
     pieces : int
         Number of linear pieces per unit, >= 1.
     axis : int
+
+    See Also
+    --------
+    relu : a maxout of ``x`` and 0.
+
+    References
+    ----------
+    .. [1] I. J. Goodfellow, D. Warde-Farley, M. Mirza, A. Courville and Y. Bengio,
+       "Maxout networks", ICML, PMLR 28(3):1319-1327, 2013.
 
     Examples
     --------

@@ -31,18 +31,19 @@ without importing them. Importing this module never imports TensorFlow.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import platform
 import random
-import sys
-import tempfile
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
 import numpy as np
 
+from . import __version__
+from ._lazy import keras, quiet_native_stderr, tf
 from ._validation import check_int
+from .data import DATASETS, locate
 
 __all__ = ["Config", "setup", "resolve_mode", "MODES", "MODE_ENV"]
 
@@ -227,56 +228,21 @@ def _as_samples(name: str, value: Any) -> Any:
 
 
 def _package_version(dist: str) -> str | None:
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-    except ImportError:  # pragma: no cover
-        return None
+    """The installed version of ``dist`` from package metadata (nothing is imported)."""
     try:
         return version(dist)
     except PackageNotFoundError:
         return None
 
 
-# Start-up chatter TensorFlow's C++ code writes straight to file descriptor 2 on every import
-# (TF_CPP_MIN_LOG_LEVEL does not silence it); it alarms students and says nothing useful.
-_NATIVE_NOISE = ("All log messages before absl::InitializeLog", "oneDNN custom operations",
-                 "cudart_stub.cc", "Could not find cuda drivers", "failed call to cuInit",
-                 "Unable to register cu", "computation_placer", "TF-TRT Warning",
-                 "This TensorFlow binary is optimized", "To enable the following instructions",
-                 "rebuild TensorFlow with the appropriate compiler flags")
-
-
-@contextlib.contextmanager
-def _filtered_native_stderr():
-    """Capture what native code writes to fd 2; re-emit every line that is not known noise."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):  # no usable fd 2: nothing to filter
-        yield
-        return
-    with tempfile.TemporaryFile(mode="w+b") as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            text = capture.read().decode("utf-8", "replace")
-            kept = [line for line in text.splitlines()
-                    if line.strip() and not any(n in line for n in _NATIVE_NOISE)]
-            if kept:
-                print("\n".join(kept), file=sys.stderr)
-
-
 def _init_tensorflow(seed: int) -> tuple[str, str, tuple[str, ...]]:
-    """Import TensorFlow/Keras, seed them, enable GPU memory growth. Returns versions, GPUs."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _filtered_native_stderr():
-        import tensorflow as tf
-        import keras
+    """Import TensorFlow/Keras, seed them, enable GPU memory growth. Returns versions, GPUs.
 
+    The first use of the :mod:`cnn_course._lazy` proxies imports TensorFlow with its native
+    start-up noise filtered; listing the devices (which may log CUDA errors) is filtered
+    the same way.
+    """
+    with quiet_native_stderr():
         gpus = tf.config.list_physical_devices("GPU")
     names = []
     for gpu in gpus:
@@ -291,15 +257,11 @@ def _init_tensorflow(seed: int) -> tuple[str, str, tuple[str, ...]]:
         names.append(str(details.get("device_name") or gpu.name))
     # Seeds Python's random, NumPy's global generator and TensorFlow's global seed.
     keras.utils.set_random_seed(seed)
-    return tf.__version__, keras.__version__, tuple(names)
+    return tf.version.VERSION, keras.version(), tuple(names)
 
 
 def _data_lines() -> list[str]:
     """One line per dataset: where it would be loaded from (files are not read)."""
-    try:
-        from .data import DATASETS, locate
-    except ImportError:  # pragma: no cover - data module missing
-        return ["data: (cnn_course.data not available)"]
     lines = []
     for name in DATASETS:
         try:
@@ -360,8 +322,6 @@ def setup(seed: int = 0, mode: str | None = None, verbose: bool = True,
     cfg = Config(mode=chosen, seed=seed, verbose=verbose, tensorflow=tensorflow, gpus=gpus)
 
     if verbose:
-        from . import __version__
-
         lines = [
             f"cnn-course {__version__} | mode: {chosen} ({_mode_reason(mode)}) | seed: {seed}",
             f"Python {platform.python_version()} | NumPy {np.__version__} | {tf_text}",

@@ -1,14 +1,22 @@
 """2-D convolution in NumPy: the operation a ``keras.layers.Conv2D`` layer computes.
 
-Two implementations with the same signature and the same results:
+``out[n, i, j, f] = bias[f] + sum_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] * kernel[u, v, c, f]``
+
+where ``xp`` is the input zero-padded by ``padding``. Read in this order:
 
 - :func:`conv2d_naive` -- explicit loops over the output pixels, the version a
   lesson reads line by line;
-- :func:`conv2d` -- vectorised ("im2col": gather every window into one matrix,
-  then one matrix product), fast enough to use on real images and batches.
+- :func:`conv2d_shift_add` -- one channel, one filter (image filtering): add up
+  ``kh*kw`` shifted, scaled copies of the image;
+- :func:`conv2d_im2col` -- any number of channels and filters: gather every window
+  into one matrix ("im2col"), then one matrix product;
+- :func:`conv2d` -- what to call: checks the arguments once and picks the faster of
+  the two strategies. All four give the same results (up to float rounding).
+- :func:`conv_arguments` / :class:`ConvArgs` -- the argument checks they share
+  (also used by the backward pass).
 
-Helpers: :func:`output_size` (the output-size formula), :func:`same_padding`
-(TensorFlow's ``"same"`` rule) and :func:`pad2d` (pad the two spatial axes).
+Sizes and padding live in :mod:`cnn_course.padding` (:func:`output_size`,
+:func:`same_padding`, :func:`pad2d` are re-exported here).
 
 Layouts (NHWC, like Keras)
 --------------------------
@@ -30,87 +38,42 @@ stay float32 (no silent upcast), a float64 image or kernel gives float64, and in
 converted *before* any arithmetic, so a ``uint8`` image never overflows
 (``uint8``/``int8``/``int16`` with a float32 kernel give float32; ``int32``/``int64``
 give float64).
+
+Size limit
+----------
+The padded input, the im2col matrix and the output may each hold at most
+:data:`cnn_course._validation.MAX_ELEMENTS` values (about 2 GiB of float64); larger
+ones raise a ``ValueError`` naming the argument before anything is allocated.
+
+See Also
+--------
+cnn_course.padding : output size, ``"same"`` padding, :func:`pad2d`.
+cnn_course.pooling : the other sliding-window operation.
+cnn_course.filters : hand-made kernels applied with :func:`conv2d`.
+
+References
+----------
+.. [1] Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning applied
+   to document recognition", *Proceedings of the IEEE* 86(11):2278-2324, 1998.
+.. [2] V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep learning",
+   arXiv:1603.07285, 2016.
+.. [3] K. Chellapilla, S. Puri and P. Simard, "High performance convolutional neural
+   networks for document processing", Tenth International Workshop on Frontiers in
+   Handwriting Recognition (IWFHR), 2006. (Convolution as one matrix product.)
 """
 from __future__ import annotations
 
-from typing import Union
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validation import check_array, check_choice, check_pair
-from .padding import (IntOrPair, Padding, from_nhwc, output_size, pad2d, parse_padding,
-                      resolve_padding, same_padding)
+from ._validation import check_choice, check_pair, check_real_array, check_size
+from .padding import (IntOrPair, Padding, check_window_fits, from_nhwc, output_size, pad2d,
+                      parse_padding, resolve_padding, same_padding, to_nhwc)
 
-__all__ = ["conv2d", "conv2d_naive", "output_size", "same_padding", "pad2d"]
-
-
-
-# ----------------------------------------------------------------------------- shared checks
-def _prepare(x, kernel, bias, stride, padding, dilation, mode):
-    """Validate the arguments of conv2d/conv2d_naive and bring them to NHWC + (kh, kw, C, F).
-
-    Returns (x4, k4, bias_vec, (sh, sw), (dh, dw), ((t, b), (l, r)), out_shape_fn, dtype).
-    """
-    x = check_array("x", x, (2, 3, 4))
-    kernel = check_array("kernel", kernel, (2, 4))
-    for name, arr in (("x", x), ("kernel", kernel)):
-        if np.iscomplexobj(arr):
-            raise TypeError(f"{name} must be a real (int or float) array, got dtype {arr.dtype}")
-    mode = check_choice("mode", mode, ("correlate", "convolve"))
-    sh, sw = check_pair("stride", stride, 1)
-    dh, dw = check_pair("dilation", dilation, 1)
-
-    if x.ndim == 2:
-        if kernel.ndim != 2:
-            raise ValueError(f"kernel must be 2-D (kh, kw) for a 2-D image x of shape {x.shape}; "
-                             f"got shape {kernel.shape}")
-        x4 = x[None, :, :, None]
-        k4 = kernel[:, :, None, None]
-    else:
-        if kernel.ndim != 4:
-            raise ValueError(f"kernel must be 4-D (kh, kw, C, F) for an image x of shape {x.shape}; "
-                             f"got shape {kernel.shape}")
-        x4 = x[None] if x.ndim == 3 else x
-        if kernel.shape[2] != x4.shape[3]:
-            raise ValueError(f"kernel has {kernel.shape[2]} input channels (axis 2 of shape "
-                             f"{kernel.shape}) but x has C={x4.shape[3]} channels (shape {x.shape}); "
-                             f"they must match")
-        k4 = kernel
-    if min(x4.shape) < 1 or min(k4.shape) < 1:
-        raise ValueError(f"x and kernel must not be empty; got shapes {x.shape} and {kernel.shape}")
-    n_filters = k4.shape[3]
-
-    b = None
-    if bias is not None:
-        b = check_array("bias", bias, (0, 1))
-        if np.iscomplexobj(b):
-            raise TypeError(f"bias must be real, got dtype {b.dtype}")
-        if b.ndim == 1 and b.shape[0] != n_filters:
-            raise ValueError(f"bias must be a scalar or have shape ({n_filters},) (one value per "
-                             f"filter F={n_filters}); got shape {b.shape}")
-    dtype = np.result_type(x4, k4, np.float32)  # bias is cast to it, never widens it
-
-    kh, kw = k4.shape[:2]
-    H, W = x4.shape[1:3]
-    spec = parse_padding(padding)
-    if isinstance(spec, str):
-        spec = (resolve_padding(spec, H, kh, sh, dh), resolve_padding(spec, W, kw, sw, dw))
-    (pt, pb), (pl, pr) = spec
-    for axis, n, k, d, p in (("height", H, kh, dh, pt + pb), ("width", W, kw, dw, pl + pr)):
-        span = d * (k - 1) + 1
-        if span > n + p:
-            raise ValueError(f"kernel {axis} {k} with dilation {d} spans {span} pixels, larger than "
-                             f"the padded input {axis} {n} + {p} = {n + p}; the kernel span must be "
-                             f"<= the padded input (use a smaller kernel, more padding or 'same')")
-
-    x4 = x4.astype(dtype, copy=False)
-    k4 = k4.astype(dtype, copy=False)
-    if mode == "convolve":
-        k4 = k4[::-1, ::-1]  # true convolution = correlation with the kernel rotated 180 degrees
-    if b is not None:
-        b = np.broadcast_to(b.astype(dtype, copy=False), (n_filters,))
-    return x4, k4, b, (sh, sw), (dh, dw), ((pt, pb), (pl, pr)), dtype
+__all__ = ["conv2d", "conv2d_naive", "conv2d_shift_add", "conv2d_im2col", "conv_arguments",
+           "ConvArgs", "output_size", "same_padding", "pad2d"]
 
 
 # ----------------------------------------------------------------------------- naive
@@ -125,6 +88,10 @@ def conv2d_naive(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | float | N
 
         out[n, i, j, f] = bias[f] + sum_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] * kernel[u, v, c, f]
 
+    See Also
+    --------
+    conv2d : the same result, fast.
+
     Examples
     --------
     >>> image = np.arange(16).reshape(4, 4)
@@ -133,19 +100,17 @@ def conv2d_naive(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | float | N
            [26., 30., 34.],
            [42., 46., 50.]])
     """
-    x_ndim = np.ndim(x)
-    x4, k4, b, (sh, sw), (dh, dw), ((pt, pb), (pl, pr)), dtype = _prepare(
-        x, kernel, bias, stride, padding, dilation, mode)
-    kh, kw, C, F = k4.shape
-    N, H, W, _ = x4.shape
+    a = conv_arguments(x, kernel, bias, stride, padding, dilation, mode)
+    kh, kw, C, F = a.k4.shape
+    (sh, sw), (dh, dw) = a.stride, a.dilation
 
     # 1. Pad the image with zeros (only the two spatial axes).
-    xp = np.pad(x4, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    xp = pad2d(a.x4, a.pads)
 
-    # 2. Output size: floor((n + p_total - d*(k-1) - 1) / s) + 1 on each axis.
-    out_h = (H + pt + pb - dh * (kh - 1) - 1) // sh + 1
-    out_w = (W + pl + pr - dw * (kw - 1) - 1) // sw + 1
-    out = np.zeros((N, out_h, out_w, F), dtype=dtype)
+    # 2. Output size, on each axis: floor((n + p_total - d*(k-1) - 1) / s) + 1
+    #    (padding.output_size, computed by conv_arguments).
+    out_h, out_w = a.out_hw
+    out = np.zeros((a.x4.shape[0], out_h, out_w, F), dtype=a.dtype)
 
     # 3. Slide the kernel over the image: one window per output pixel.
     for i in range(out_h):
@@ -157,15 +122,95 @@ def conv2d_naive(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | float | N
                         left:left + dw * (kw - 1) + 1:dw, :]          # (N, kh, kw, C)
             # multiply element by element and sum over (kh, kw, C), for every filter f
             for f in range(F):
-                out[:, i, j, f] = np.sum(window * k4[:, :, :, f], axis=(1, 2, 3))
+                out[:, i, j, f] = np.sum(window * a.k4[:, :, :, f], axis=(1, 2, 3))
 
     # 4. One bias per filter, added to every output pixel.
-    if b is not None:
-        out += b
-    return from_nhwc(out, x_ndim)
+    if a.bias is not None:
+        out += a.bias
+    return from_nhwc(out, a.x_ndim)
 
 
-# ----------------------------------------------------------------------------- vectorised
+# ----------------------------------------------------------------------------- fast strategies
+def conv2d_shift_add(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | float | None = None,
+                     stride: IntOrPair = 1, padding: Padding = "valid",
+                     dilation: IntOrPair = 1, mode: str = "correlate") -> np.ndarray:
+    """One channel, one filter: add up ``kh*kw`` shifted, scaled copies of the image.
+
+    ``out = bias + sum_{u, v} kernel[u, v] * xp[u*dh :: sh, v*dw :: sw]`` (each term cut
+    to the output size): the loop runs over the kernel *taps* instead of the output
+    pixels, and each step is one vectorised multiply-add over the whole image. This is
+    image filtering (``kernel`` of shape ``(kh, kw)`` or ``(kh, kw, 1, 1)``), where it
+    beats :func:`conv2d_im2col`: no window matrix ``kh*kw`` times the image. It works
+    band of output rows by band (about 64k pixels each) so that the band being
+    accumulated stays in the CPU cache across all taps. :func:`conv2d` uses it when
+    ``C == F == 1``.
+
+    Same signature, layouts and dtype rule as :func:`conv2d`.
+
+    Raises
+    ------
+    ValueError
+        If the kernel has more than one input channel or filter (use
+        :func:`conv2d_im2col`), and every error of :func:`conv2d`.
+
+    See Also
+    --------
+    conv2d_im2col : the strategy for several channels or filters.
+    conv2d_naive : loops over the output pixels instead of the taps.
+
+    Examples
+    --------
+    >>> image = np.arange(16.0).reshape(4, 4)
+    >>> conv2d_shift_add(image, np.ones((2, 2)))[0]
+    array([10., 14., 18.])
+    """
+    return _shift_add(_one_channel_one_filter(
+        conv_arguments(x, kernel, bias, stride, padding, dilation, mode)))
+
+
+def conv2d_im2col(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | float | None = None,
+                  stride: IntOrPair = 1, padding: Padding = "valid", dilation: IntOrPair = 1,
+                  mode: str = "correlate") -> np.ndarray:
+    """Any channels and filters: every window as a row of one matrix, then one product.
+
+    ``sliding_window_view`` gives every window of the padded input without copying;
+    the windows of the requested stride and dilation are copied once into a matrix of
+    shape ``(N*H'*W', kh*kw*C)`` (tap-major, channels last: the memory order of a Keras
+    kernel) and multiplied by the kernel reshaped to ``(kh*kw*C, F)``, so a single BLAS
+    matrix product does all the multiply-adds::
+
+        out.reshape(N*H'*W', F) = cols @ kernel.reshape(kh*kw*C, F) + bias
+
+    On a 2-core CPU this measured as fast as or faster than ``np.einsum`` /
+    ``np.tensordot`` on the 6-D window view (einsum wins slightly on tiny problems,
+    loses 1.5x on a (32, 32, 32, 3) batch with 64 filters) and much faster than one
+    small product per kernel tap (``benchmarks/bench_numpy_vs_tf.py --strategies``,
+    BENCHMARKS.md). The window matrix has ``kh*kw`` times as many values as the
+    output has pixels per filter, and is limited like every array here
+    (:data:`cnn_course._validation.MAX_ELEMENTS`).
+
+    Same signature, layouts and dtype rule as :func:`conv2d`.
+
+    See Also
+    --------
+    conv2d_shift_add : faster for one channel and one filter.
+
+    References
+    ----------
+    .. [1] K. Chellapilla, S. Puri and P. Simard, "High performance convolutional neural
+       networks for document processing", Tenth International Workshop on Frontiers in
+       Handwriting Recognition (IWFHR), 2006.
+
+    Examples
+    --------
+    >>> x = np.ones((1, 4, 4, 2))
+    >>> conv2d_im2col(x, np.ones((3, 3, 2, 3)), bias=[0, 1, 2])[0, 0, 0]
+    array([18., 19., 20.])
+    """
+    return _im2col(conv_arguments(x, kernel, bias, stride, padding, dilation, mode))
+
+
+# ----------------------------------------------------------------------------- dispatcher
 def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | float | None = None,
            stride: IntOrPair = 1, padding: Padding = "valid", dilation: IntOrPair = 1,
            mode: str = "correlate") -> np.ndarray:
@@ -173,7 +218,9 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | float | None = 
 
     ``out[n, i, j, f] = bias[f] + sum_{u, v, c} xp[n, i*sh + u*dh, j*sw + v*dw, c] * kernel[u, v, c, f]``
 
-    where ``xp`` is ``x`` zero-padded by ``padding``.
+    where ``xp`` is ``x`` zero-padded by ``padding``. Checks the arguments
+    (:func:`conv_arguments`), then runs :func:`conv2d_shift_add` for one channel and one
+    filter and :func:`conv2d_im2col` otherwise.
 
     Parameters
     ----------
@@ -207,25 +254,24 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | float | None = 
     TypeError
         Non-numeric or complex arrays; padding of the wrong type.
     ValueError
-        Wrong number of dimensions, channel mismatch, stride/dilation < 1, negative
-        padding, unknown padding or mode, bias of the wrong length, kernel larger
-        than the padded input.
+        Wrong number of dimensions, empty arrays, channel mismatch, stride/dilation < 1,
+        negative padding, unknown padding or mode, bias of the wrong length, kernel
+        larger than the padded input, or a padded input, window matrix or output over
+        the size limit (module docstring).
 
-    Notes
-    -----
-    Implementation ("im2col"): ``sliding_window_view`` gives every window of the padded
-    input without copying; the windows of the requested stride and dilation are gathered
-    into one matrix of shape ``(N*H'*W', kh*kw*C)`` (tap-major, channels last, the
-    memory order of a Keras kernel) and multiplied by the kernel reshaped to
-    ``(kh*kw*C, F)``: a single BLAS matrix product does all the multiply-adds. On a
-    2-core CPU this measured as fast as or faster than ``np.einsum``/``np.tensordot`` on
-    the 6-D window view (einsum wins slightly on tiny problems, loses 1.5x on a
-    (32, 32, 32, 3) batch with 64 filters) and much faster than one small product per
-    kernel tap, except for a single
-    filter on a single channel (image filtering), where accumulating ``kh*kw`` shifted,
-    scaled copies of the image, band of rows by band so each band stays in the CPU
-    cache, is faster (no window matrix ``kh*kw`` times the image size) and is used
-    instead (see ``benchmarks/bench_numpy_vs_tf.py --strategies`` and BENCHMARKS.md).
+    See Also
+    --------
+    conv2d_naive : the loops this computes.
+    conv2d_shift_add, conv2d_im2col : the two strategies.
+    output_size, same_padding : the output size.
+    keras.layers.Conv2D : the layer that learns ``kernel`` and ``bias``.
+
+    References
+    ----------
+    .. [1] V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep
+       learning", arXiv:1603.07285, 2016.
+    .. [2] Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning applied
+       to document recognition", *Proceedings of the IEEE* 86(11):2278-2324, 1998.
 
     Examples
     --------
@@ -246,49 +292,203 @@ def conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | float | None = 
     >>> y.shape, y.dtype, y[0, 1, 1]
     ((2, 3, 3, 4), dtype('float32'), array([27., 28., 29., 30.], dtype=float32))
     """
-    x_ndim = np.ndim(x)
-    x4, k4, b, (sh, sw), (dh, dw), ((pt, pb), (pl, pr)), dtype = _prepare(
-        x, kernel, bias, stride, padding, dilation, mode)
-    kh, kw, C, F = k4.shape
-    N, H, W, _ = x4.shape
-    out_h = (H + pt + pb - dh * (kh - 1) - 1) // sh + 1
-    out_w = (W + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    args = conv_arguments(x, kernel, bias, stride, padding, dilation, mode)
+    if args.k4.shape[2:] == (1, 1):          # one channel, one filter: image filtering
+        return _shift_add(args)
+    return _im2col(args)
 
-    if pt or pb or pl or pr:
-        xp = np.zeros((N, H + pt + pb, W + pl + pr, C), dtype=dtype)
-        xp[:, pt:pt + H, pl:pl + W, :] = x4
-    else:
-        xp = x4
 
-    if C == 1 and F == 1:
-        # One channel, one filter (image filtering): sum kh*kw shifted, scaled copies of
-        # the image. Done in bands of output rows (about 64k pixels each) so that the
-        # band being accumulated stays in the CPU cache across all kh*kw taps.
-        img = xp[..., 0]
-        out = np.zeros((N, out_h, out_w), dtype=dtype)
-        band = max(1, 65536 // (N * out_w))
-        tmp = np.empty((N, min(band, out_h), out_w), dtype=dtype)
-        for r0 in range(0, out_h, band):
-            r1 = min(r0 + band, out_h)
-            acc, t = out[:, r0:r1], tmp[:, :r1 - r0]
-            for u in range(kh):
-                top = r0 * sh + u * dh
-                for v in range(kw):
-                    shifted = img[:, top:top + sh * (r1 - r0 - 1) + 1:sh,
-                                  v * dw:v * dw + sw * (out_w - 1) + 1:sw]
-                    np.multiply(shifted, k4[u, v, 0, 0], out=t)
-                    acc += t
-        out = out[..., None]
-    else:
-        # im2col: all windows (N, H', W', C, kh, kw) as a strided view, no copy yet ...
-        windows = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(1, 2))
-        windows = windows[:, ::sh, ::sw][:, :out_h, :out_w, :, ::dh, ::dw]
-        # ... copied once into a (N*H'*W', kh*kw*C) matrix in Keras kernel order ...
-        cols = np.empty((N, out_h, out_w, kh, kw, C), dtype=dtype)
-        np.copyto(cols, windows.transpose(0, 1, 2, 4, 5, 3))
-        # ... and one matrix product with the (kh*kw*C, F) kernel.
-        out = cols.reshape(-1, kh * kw * C) @ k4.reshape(kh * kw * C, F)
-        out = out.reshape(N, out_h, out_w, F)
+# ----------------------------------------------------------------------------- arguments
+@dataclass(frozen=True, eq=False)
+class ConvArgs:
+    """The checked arguments of a convolution, in one layout (built by :func:`conv_arguments`).
+
+    Attributes
+    ----------
+    x4 : array (N, H, W, C)
+        The input as a batch, cast to ``dtype`` (a view when no cast is needed).
+    k4 : array (kh, kw, C, F)
+        The kernel in Keras layout, cast to ``dtype``; already rotated by 180 degrees
+        when ``mode == "convolve"``, so every implementation just correlates.
+    bias : array (F,) or None
+        One value per filter (a scalar bias broadcast), in ``dtype``.
+    stride, dilation : (int, int)
+        ``(sh, sw)`` and ``(dh, dw)``.
+    pads : ((int, int), (int, int))
+        ``((top, bottom), (left, right))``, ``"same"`` resolved.
+    dtype : numpy.dtype
+        ``np.result_type(x, kernel, np.float32)``.
+    x_ndim : int
+        Dimensions of the caller's ``x`` (2, 3 or 4): ``from_nhwc(out4, x_ndim)`` gives
+        the caller's layout back.
+    out_hw : (int, int)
+        Output height and width (:func:`output_size` on each axis).
+    mode : str
+        ``"correlate"`` or ``"convolve"`` (a backward pass flips the kernel gradient back).
+    """
+
+    x4: np.ndarray
+    k4: np.ndarray
+    bias: np.ndarray | None
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    pads: tuple[tuple[int, int], tuple[int, int]]
+    dtype: np.dtype
+    x_ndim: int
+    out_hw: tuple[int, int]
+    mode: str
+
+    def padded_input(self) -> np.ndarray:
+        """``x4`` zero-padded by ``pads``, shape ``(N, H + top + bottom, W + left + right, C)``.
+
+        ``x4`` itself (no copy) when there is no padding.
+        """
+        (pt, pb), (pl, pr) = self.pads
+        if not (pt or pb or pl or pr):
+            return self.x4
+        N, H, W, C = self.x4.shape
+        xp = np.zeros((N, H + pt + pb, W + pl + pr, C), dtype=self.dtype)
+        xp[:, pt:pt + H, pl:pl + W, :] = self.x4
+        return xp
+
+
+def conv_arguments(x: object, kernel: object, bias: object = None, stride: object = 1,
+                   padding: object = "valid", dilation: object = 1,
+                   mode: str = "correlate") -> ConvArgs:
+    """Check the arguments of a convolution and bring them to NHWC and ``(kh, kw, C, F)``.
+
+    Every convolution here (and its backward pass) starts with this call, so the
+    checks, error messages, dtype rule and output size are written once. The
+    parameters are those of :func:`conv2d`; nothing larger than the size limit is
+    allocated (the padded input and the output are checked first).
+
+    Returns
+    -------
+    ConvArgs
+
+    See Also
+    --------
+    ConvArgs : the fields it returns.
+    conv2d : the parameters.
+    cnn_course.backprop.conv2d_backward : the backward pass, which starts with it too.
+
+    Examples
+    --------
+    >>> a = conv_arguments(np.zeros((5, 5), np.uint8), np.ones((3, 3)), padding="same")
+    >>> a.x4.shape, a.k4.shape, a.pads, a.out_hw, a.dtype
+    ((1, 5, 5, 1), (3, 3, 1, 1), ((1, 1), (1, 1)), (5, 5), dtype('float64'))
+    """
+    x = check_real_array("x", x, (2, 3, 4))
+    kernel = check_real_array("kernel", kernel, (2, 4))
+    mode = check_choice("mode", mode, ("correlate", "convolve"))
+    (sh, sw), (dh, dw) = check_pair("stride", stride, 1), check_pair("dilation", dilation, 1)
+    x4, k4 = to_nhwc(x), _kernel_4d(kernel, x)
+    (N, H, W, C), (kh, kw, _, F) = x4.shape, k4.shape
+    b = None if bias is None else _bias_vector(bias, F)
+    dtype = np.result_type(x4, k4, np.float32)  # bias is cast to it, never widens it
+
+    spec = parse_padding(padding)
+    if isinstance(spec, str):
+        spec = (resolve_padding(spec, H, kh, sh, dh), resolve_padding(spec, W, kw, sw, dw))
+    (pt, pb), (pl, pr) = spec
+    check_window_fits("kernel", H, kh, pt, pb, dilation=dh, axis="height")
+    check_window_fits("kernel", W, kw, pl, pr, dilation=dw, axis="width")
+    out_hw = (output_size(H, kh, sh, (pt, pb), dh), output_size(W, kw, sw, (pl, pr), dw))
+    check_size("padding", (N, H + pt + pb, W + pl + pr, C), "the padded input",
+               "use less padding")
+    check_size("x and kernel", (N, *out_hw, F), "the output",
+               "use fewer images or filters, or a larger stride")
+
+    k4 = k4.astype(dtype, copy=False)
+    if mode == "convolve":
+        k4 = k4[::-1, ::-1]  # true convolution = correlation with the kernel rotated 180 degrees
     if b is not None:
-        out += b
-    return from_nhwc(out, x_ndim)
+        b = np.broadcast_to(b.astype(dtype, copy=False), (F,))
+    return ConvArgs(x4=x4.astype(dtype, copy=False), k4=k4, bias=b, stride=(sh, sw),
+                    dilation=(dh, dw), pads=((pt, pb), (pl, pr)), dtype=dtype, x_ndim=x.ndim,
+                    out_hw=out_hw, mode=mode)
+
+
+def _kernel_4d(kernel: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The kernel as (kh, kw, C, F), checked against the layout and channels of ``x``."""
+    if x.ndim == 2:
+        if kernel.ndim != 2:
+            raise ValueError(f"kernel must be 2-D (kh, kw) for a 2-D image x of shape {x.shape}; "
+                             f"got shape {kernel.shape}")
+        return kernel[:, :, None, None]
+    if kernel.ndim != 4:
+        raise ValueError(f"kernel must be 4-D (kh, kw, C, F) for an image x of shape {x.shape}; "
+                         f"got shape {kernel.shape}")
+    if kernel.shape[2] != x.shape[-1]:
+        raise ValueError(f"kernel has {kernel.shape[2]} input channels (axis 2 of shape "
+                         f"{kernel.shape}) but x has C={x.shape[-1]} channels (shape {x.shape}); "
+                         f"they must match")
+    return kernel
+
+
+def _bias_vector(bias: object, n_filters: int) -> np.ndarray:
+    """The bias as a checked scalar or (F,) array (cast to the dtype later)."""
+    b = check_real_array("bias", bias, (0, 1))
+    if b.ndim == 1 and b.shape[0] != n_filters:
+        raise ValueError(f"bias must be a scalar or have shape ({n_filters},) (one value per "
+                         f"filter F={n_filters}); got shape {b.shape}")
+    return b
+
+
+# ----------------------------------------------------------------------------- the strategies' code
+def _finish(out4: np.ndarray, a: ConvArgs) -> np.ndarray:
+    """Add the bias and give the result the caller's layout."""
+    if a.bias is not None:
+        out4 += a.bias
+    return from_nhwc(out4, a.x_ndim)
+
+
+def _one_channel_one_filter(a: ConvArgs) -> ConvArgs:
+    if a.k4.shape[2:] != (1, 1):
+        raise ValueError(f"conv2d_shift_add needs one input channel and one filter (kernel of "
+                         f"shape (kh, kw) or (kh, kw, 1, 1)); got kernel shape {a.k4.shape}: "
+                         f"use conv2d or conv2d_im2col")
+    return a
+
+
+def _shift_add(a: ConvArgs) -> np.ndarray:
+    """:func:`conv2d_shift_add` on checked arguments."""
+    kh, kw = a.k4.shape[:2]
+    (sh, sw), (dh, dw) = a.stride, a.dilation
+    out_h, out_w = a.out_hw
+    img = a.padded_input()[..., 0]
+    N = img.shape[0]
+    out = np.zeros((N, out_h, out_w), dtype=a.dtype)
+    band = max(1, 65536 // (N * out_w))            # output rows per band (~64k pixels)
+    tmp = np.empty((N, min(band, out_h), out_w), dtype=a.dtype)
+    for r0 in range(0, out_h, band):
+        r1 = min(r0 + band, out_h)
+        acc, t = out[:, r0:r1], tmp[:, :r1 - r0]
+        for u in range(kh):
+            top = r0 * sh + u * dh
+            for v in range(kw):
+                shifted = img[:, top:top + sh * (r1 - r0 - 1) + 1:sh,
+                              v * dw:v * dw + sw * (out_w - 1) + 1:sw]
+                np.multiply(shifted, a.k4[u, v, 0, 0], out=t)
+                acc += t
+    return _finish(out[..., None], a)
+
+
+def _im2col(a: ConvArgs) -> np.ndarray:
+    """:func:`conv2d_im2col` on checked arguments."""
+    kh, kw, C, F = a.k4.shape
+    (sh, sw), (dh, dw) = a.stride, a.dilation
+    out_h, out_w = a.out_hw
+    N = a.x4.shape[0]
+    check_size("x and kernel", (N * out_h * out_w, kh * kw * C), "the im2col window matrix",
+               "convolve smaller batches, or use a larger stride")
+    xp = a.padded_input()
+    # all windows (N, H', W', C, kh, kw) as a strided view, no copy yet ...
+    windows = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(1, 2))
+    windows = windows[:, ::sh, ::sw][:, :out_h, :out_w, :, ::dh, ::dw]
+    # ... copied once into a (N*H'*W', kh*kw*C) matrix in Keras kernel order ...
+    cols = np.empty((N, out_h, out_w, kh, kw, C), dtype=a.dtype)
+    np.copyto(cols, windows.transpose(0, 1, 2, 4, 5, 3))
+    # ... and one matrix product with the (kh*kw*C, F) kernel.
+    out = cols.reshape(-1, kh * kw * C) @ a.k4.reshape(kh * kw * C, F)
+    return _finish(out.reshape(N, out_h, out_w, F), a)

@@ -33,6 +33,19 @@ to a temporary name in the cache and are renamed into place only once complete a
 Loaded arrays are cached in memory (keyed by the files' paths, sizes and modification
 times). Each call returns fresh, writable **copies**, like Keras, so editing ``x_train`` in
 place never changes what the next ``load_dataset`` call returns.
+
+:func:`load_image_folder` reads your own photos, one sub-folder per class, as ``tf.data``
+datasets; TensorFlow is imported (through :mod:`cnn_course._lazy`) only there (and in
+:func:`cnn_course.augmentation.augmentation_layers`, which it uses).
+
+References
+----------
+.. [1] Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning applied to
+   document recognition", Proc. IEEE 86(11):2278-2324, 1998 (MNIST).
+.. [2] H. Xiao, K. Rasul and R. Vollgraf, "Fashion-MNIST: a novel image dataset for
+   benchmarking machine learning algorithms", arXiv:1708.07747, 2017.
+.. [3] A. Krizhevsky, "Learning multiple layers of features from tiny images", technical
+   report, University of Toronto, 2009 (CIFAR-10).
 """
 from __future__ import annotations
 
@@ -43,23 +56,25 @@ import pickle
 import shutil
 import tarfile
 import tempfile
+import urllib.request
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
+from PIL import Image
 
+from ._lazy import keras, tf
+from .augmentation import AUGMENTATION_DEFAULTS as _AUG_DEFAULTS
+from .augmentation import augmentation_layers  # re-exported: load_image_folder uses it
 from ._validation import check_int
-
-if TYPE_CHECKING:  # for type hints only: TensorFlow is imported where it is needed
-    import keras
-    import tensorflow as tf
 
 __all__ = [
     "DATASETS", "DatasetNotFoundError", "load_dataset", "class_names", "dataset_info",
     "locate", "clear_cache", "read_idx", "load_image_folder", "augmentation_layers",
-    "print_data_report",
+    "print_data_report", "IMAGE_EXTENSIONS",
 ]
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
@@ -407,8 +422,6 @@ def locate(name: str) -> tuple[str, str] | None:
 def _fetch(url: str, dest: Path, sha256: str | None = None, timeout: float = 60.0) -> None:
     """Download ``url`` to ``dest`` atomically: a temporary file in the same folder, renamed
     into place only when complete (and matching ``sha256`` if given)."""
-    import urllib.request
-
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     try:
@@ -614,64 +627,6 @@ def print_data_report() -> int:
 
 
 # --------------------------------------------------------------------------- image folders
-_AUG_DEFAULTS = {"rotation": 0.1, "shear": 0.2, "flip": True, "zoom": 0.0, "translation": 0.0}
-
-
-def augmentation_layers(rotation: float = 0.1, shear: float = 0.2, flip: bool = True,
-                        zoom: float = 0.0, translation: float = 0.0, seed: int | None = 0
-                        ) -> keras.Sequential:
-    """A ``keras.Sequential`` of random augmentation layers for training images.
-
-    Parameters
-    ----------
-    rotation : float
-        Max rotation as a fraction of a full turn (0.1 = +-36 degrees); 0 disables.
-        ``keras.layers.RandomRotation``.
-    shear : float
-        Max shear factor in [0, 1] along x and y; 0 disables. ``keras.layers.RandomShear``.
-    flip : bool
-        Random horizontal (left-right) flip. ``keras.layers.RandomFlip("horizontal")``.
-    zoom : float
-        Max zoom in or out as a fraction of the size, in [0, 1); ``RandomZoom``.
-    translation : float
-        Max shift as a fraction of height and width, in [0, 1); ``RandomTranslation``.
-    seed : int or None
-        Seed of the first layer (each next layer gets seed + i).
-
-    Returns
-    -------
-    keras.Sequential, applied to a batch (N, H, W, C) with ``training=True``.
-    """
-    checks = {"rotation": (rotation, 0.0, 1.0), "shear": (shear, 0.0, 1.0),
-              "zoom": (zoom, 0.0, 0.999), "translation": (translation, 0.0, 0.999)}
-    for arg, (value, lo, hi) in checks.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{arg} must be a float, got {type(value).__name__}")
-        if not lo <= value <= hi:
-            raise ValueError(f"{arg} must be in [{lo}, {hi}], got {value}")
-    if not isinstance(flip, bool):
-        raise TypeError(f"flip must be a bool, got {type(flip).__name__}")
-    if seed is not None:
-        seed = check_int("seed", seed, 0)
-    import keras
-
-    def s(i: int) -> int | None:
-        return None if seed is None else seed + i
-
-    layers = []
-    if flip:
-        layers.append(keras.layers.RandomFlip("horizontal", seed=s(0)))
-    if rotation:
-        layers.append(keras.layers.RandomRotation(rotation, fill_mode="reflect", seed=s(1)))
-    if shear:
-        layers.append(keras.layers.RandomShear(x_factor=shear, y_factor=shear, seed=s(2)))
-    if zoom:
-        layers.append(keras.layers.RandomZoom(zoom, seed=s(3)))
-    if translation:
-        layers.append(keras.layers.RandomTranslation(translation, translation, seed=s(4)))
-    return keras.Sequential(layers, name="augmentation")
-
-
 def _augment_kwargs(augment: Any) -> dict[str, Any] | None:
     if augment is False or augment is None:
         return None
@@ -696,6 +651,80 @@ def _augment_kwargs(augment: Any) -> dict[str, Any] | None:
                     f"list of their names; got {type(augment).__name__}")
 
 
+#: File endings ``keras.utils.image_dataset_from_directory`` reads (case-insensitive).
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+_LAYOUT = ("one sub-folder per class, e.g.\n"
+           "    {root}/\n"
+           "        cat/   img1.jpg img2.png ...\n"
+           "        dog/   img1.jpg ...\n"
+           "(images: " + ", ".join(IMAGE_EXTENSIONS) + ")")
+
+
+def _is_image(path: Path) -> bool:
+    return path.name.lower().endswith(IMAGE_EXTENSIONS) and path.is_file()
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why ``path`` cannot be decoded as an image, or None if it can.
+
+    JPEGs are decoded at a reduced size (``draft``), so checking a folder of photos is fast.
+    """
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB", (64, 64))
+            im.load()
+    except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError, ... on bad files
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _check_image_folder(folder: Path, color_mode: str = "rgb") -> dict[str, int]:
+    """Check the class-folder layout and decode every image once; return images per class.
+
+    Everything ``image_dataset_from_directory`` would otherwise report vaguely ("No
+    images found") or only later, inside TensorFlow and without the file's name (a
+    corrupt JPEG), is raised here as a ``ValueError`` that says what is wrong and where.
+    """
+    layout = _LAYOUT.format(root=folder)
+    classes = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    loose = sorted(f for f in folder.iterdir() if _is_image(f))
+    if not classes:
+        if loose:
+            raise ValueError(f"{folder} holds {len(loose)} image(s) but no class sub-folders; "
+                             f"images must be sorted into {layout}")
+        raise ValueError(f"no images found in {folder}; expected {layout}")
+    counts: dict[str, int] = {}
+    files: list[Path] = []
+    for d in classes:
+        found = sorted(f for f in d.rglob("*") if _is_image(f))
+        counts[d.name] = len(found)
+        files += found
+    if not files:
+        others = sorted({f.suffix.lower() or f.name for d in classes for f in d.rglob("*")
+                         if f.is_file()})
+        seen = f"; found only files ending in {', '.join(others)}" if others else ""
+        raise ValueError(f"no images found in the class sub-folders "
+                         f"{', '.join(d.name for d in classes)} of {folder}{seen}; "
+                         f"expected {layout}")
+    empty = [name for name, n in counts.items() if n == 0]
+    if empty:
+        raise ValueError(f"class sub-folder(s) {', '.join(empty)} of {folder} hold no image "
+                         f"(a class without examples cannot be learnt); add images or "
+                         f"remove the folder. Expected {layout}")
+    if loose:
+        warnings.warn(f"{len(loose)} image(s) directly in {folder} (e.g. {loose[0].name}) "
+                      f"belong to no class and are ignored: move them into a class "
+                      f"sub-folder", stacklevel=3)
+    bad = [(f, why) for f in files if (why := _unreadable(f)) is not None]
+    if bad:
+        listed = "\n".join(f"  {f}  ({why})" for f, why in bad[:10])
+        more = f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise ValueError(f"{len(bad)} of {len(files)} image file(s) in {folder} cannot be "
+                         f"read (corrupt, truncated or not really an image):\n{listed}{more}\n"
+                         f"delete or replace them, then load the folder again")
+    return counts
+
+
 def load_image_folder(path: str | os.PathLike, image_size: Sequence[int] = (64, 64),
                       validation_split: float = 0.2, augment: Any = False,
                       batch_size: int = 32, seed: int = 0, color_mode: str = "rgb"
@@ -718,7 +747,8 @@ def load_image_folder(path: str | os.PathLike, image_size: Sequence[int] = (64, 
         Fraction in [0, 1) held out for validation (seeded, so the split is stable).
         0 means no validation set (``val_ds`` is None).
     augment : bool, dict or list
-        ``True``: random flip, rotation and shear on the **training** batches only;
+        ``True``: random flip, shift and mild rotation (``augmentation.AUGMENTATION_DEFAULTS``)
+        on the **training** batches only;
         a dict of :func:`augmentation_layers` arguments; or a list of names from
         ``'rotation', 'shear', 'flip', 'zoom', 'translation'``.
     batch_size : int
@@ -731,6 +761,34 @@ def load_image_folder(path: str | os.PathLike, image_size: Sequence[int] = (64, 
     (train_ds, val_ds)
         Datasets of ``(images, labels)``: images float32 (B, H, W, C) in 0..255, labels
         int32 (B,). Both carry ``.class_names`` (list of folder names).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` is not a folder.
+    ValueError
+        Bad arguments; no class sub-folders (images lying directly in ``path``); no
+        images (the message shows the expected layout and the file types found); a
+        class sub-folder without images; or files that cannot be decoded (each one
+        named). Every image is decoded once, before TensorFlow is involved, so a
+        corrupt JPEG is reported here rather than in the middle of training.
+
+    Warns
+    -----
+    UserWarning
+        Images lying directly in ``path`` next to the class sub-folders (they are
+        ignored).
+
+    See Also
+    --------
+    augmentation_layers : the random transformations of ``augment``.
+    cnn_course.training.train : takes arrays; for these datasets use ``model.fit``.
+
+    References
+    ----------
+    .. [1] Keras documentation, ``keras.utils.image_dataset_from_directory``.
+    .. [2] C. Shorten and T. M. Khoshgoftaar, "A survey on image data augmentation for
+       deep learning", Journal of Big Data 6:60, 2019.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -750,9 +808,7 @@ def load_image_folder(path: str | os.PathLike, image_size: Sequence[int] = (64, 
     if color_mode not in ("rgb", "grayscale", "rgba"):
         raise ValueError(f"color_mode must be 'rgb', 'grayscale' or 'rgba'; got {color_mode!r}")
     aug_kwargs = _augment_kwargs(augment)
-
-    import keras
-    import tensorflow as tf
+    _check_image_folder(folder, color_mode)
 
     common = dict(labels="inferred", label_mode="int", color_mode=color_mode,
                   batch_size=batch_size, image_size=size, shuffle=True, seed=seed)

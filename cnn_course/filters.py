@@ -18,6 +18,27 @@ Sign conventions (with correlation, rows pointing down, columns pointing right):
 - ``laplacian`` and ``log`` have a **negative centre** (like ``scipy.ndimage.laplace``
   and ``scipy.ndimage.gaussian_laplace``): bright blobs give negative responses.
 
+Kernels larger than :data:`cnn_course._validation.MAX_ELEMENTS` values (``size`` above
+16383) are refused with a ``ValueError`` before anything is allocated.
+
+See Also
+--------
+cnn_course.conv.conv2d : the operation that applies a kernel.
+scipy.ndimage : ``correlate``, ``sobel``, ``prewitt``, ``gaussian_filter``, ``gaussian_laplace``.
+skimage.filters : the same filters for image analysis.
+
+References
+----------
+.. [1] R. C. Gonzalez and R. E. Woods, *Digital Image Processing*, 4th ed., Pearson,
+   2018, chapter 3 (spatial filtering: smoothing, sharpening, derivative kernels).
+.. [2] I. Sobel and G. Feldman, "A 3x3 isotropic gradient operator for image
+   processing", talk at the Stanford Artificial Intelligence Project, 1968.
+.. [3] J. M. S. Prewitt, "Object enhancement and extraction", in B. S. Lipkin and
+   A. Rosenfeld (eds.), *Picture Processing and Psychopictorics*, Academic Press,
+   pp. 75-149, 1970.
+.. [4] D. Marr and E. Hildreth, "Theory of edge detection", *Proceedings of the Royal
+   Society of London B* 207(1167):187-217, 1980.
+
 Examples
 --------
 >>> from cnn_course import filters
@@ -34,8 +55,9 @@ from typing import Callable, Union
 
 import numpy as np
 
-from ._validation import check_array, check_choice, check_int
-from .conv import conv2d, pad2d, same_padding
+from ._validation import check_choice, check_int, check_real_array, check_size
+from .conv import conv2d
+from .padding import pad2d, same_padding
 
 __all__ = [
     "mean", "gaussian", "sobel_x", "sobel_y", "prewitt_x", "prewitt_y", "vertical_edge",
@@ -44,11 +66,13 @@ __all__ = [
 ]
 
 
-def _odd_size(name: str, size: object) -> int:
-    size = check_int(name, size, 1)
-    if size % 2 == 0:
-        raise ValueError(f"{name} must be an odd int >= 1 (the kernel needs a centre pixel), "
-                         f"got {size}")
+def _odd_size(name: str, size: object, minimum: int = 1) -> int:
+    """``size`` checked: an odd int >= ``minimum``, with ``size**2`` within the size limit."""
+    size = check_int(name, size)
+    if size < minimum or size % 2 == 0:
+        raise ValueError(f"{name} must be an odd int >= {minimum} (the kernel needs a centre "
+                         f"pixel{' and its neighbours' if minimum > 1 else ''}), got {size}")
+    check_size(name, (size, size), "the kernel", "use a smaller size")
     return size
 
 
@@ -72,6 +96,16 @@ def mean(size: int = 3) -> np.ndarray:
     ----------
     size : int
         Odd side length >= 1.
+
+    See Also
+    --------
+    gaussian : a blur that weights near pixels more.
+    scipy.ndimage.uniform_filter : the same filter.
+
+    References
+    ----------
+    .. [1] R. C. Gonzalez and R. E. Woods, *Digital Image Processing*, 4th ed., Pearson,
+       2018, chapter 3 (smoothing spatial filters).
 
     Examples
     --------
@@ -100,6 +134,17 @@ def gaussian(size: int = 5, sigma: float = 1.0) -> np.ndarray:
     sigma : float
         Standard deviation in pixels, > 0.
 
+    See Also
+    --------
+    mean : the box blur.
+    log : the Laplacian of this Gaussian.
+    scipy.ndimage.gaussian_filter : the same filter, separable and faster.
+
+    References
+    ----------
+    .. [1] R. C. Gonzalez and R. E. Woods, *Digital Image Processing*, 4th ed., Pearson,
+       2018, chapter 3 (lowpass Gaussian filter kernels).
+
     Examples
     --------
     >>> k = gaussian(5, 1.0)
@@ -120,6 +165,10 @@ def identity(size: int = 3) -> np.ndarray:
     ``k[r, r] = 1`` with ``r = size // 2``. Useful to check a convolution routine and
     to build others (``sharpen = 2 * identity - mean``).
 
+    See Also
+    --------
+    sharpen : built from it.
+
     Examples
     --------
     >>> identity(3)
@@ -139,6 +188,11 @@ def sharpen() -> np.ndarray:
     ``k = identity - laplacian(4) = [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]``; sums to 1,
     so flat regions are unchanged while differences to the neighbours are amplified.
 
+    See Also
+    --------
+    laplacian : what it subtracts.
+    identity : what it starts from.
+
     Examples
     --------
     >>> sharpen()
@@ -154,6 +208,10 @@ def emboss() -> np.ndarray:
 
     ``k = [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]``; sums to 1. Bright where the intensity
     rises towards the bottom-right, dark where it falls.
+
+    See Also
+    --------
+    sobel_x, sobel_y : plain derivatives.
 
     Examples
     --------
@@ -176,6 +234,17 @@ def sobel_x() -> np.ndarray:
     Positive where the intensity increases left to right; sums to 0; antisymmetric
     left-right. Equals ``scipy.ndimage.sobel(image, axis=1)`` and 4x ``skimage.filters.sobel_v``.
 
+    See Also
+    --------
+    sobel_y : the vertical derivative.
+    prewitt_x : the same with box smoothing.
+    gradient_magnitude : edge strength from both derivatives.
+
+    References
+    ----------
+    .. [1] I. Sobel and G. Feldman, "A 3x3 isotropic gradient operator for image
+       processing", talk at the Stanford Artificial Intelligence Project, 1968.
+
     Examples
     --------
     >>> sobel_x()[1]
@@ -189,6 +258,11 @@ def sobel_y() -> np.ndarray:
 
     ``k = [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]``; positive where the intensity increases
     downwards; sums to 0. Equals ``scipy.ndimage.sobel(image, axis=0)``.
+
+    See Also
+    --------
+    sobel_x : the horizontal derivative.
+    gradient_magnitude : both combined.
 
     Examples
     --------
@@ -204,6 +278,17 @@ def prewitt_x() -> np.ndarray:
     ``k = [1, 1, 1]^T x [-1, 0, 1] = [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]``; sums to 0.
     Equals ``scipy.ndimage.prewitt(image, axis=1)``.
 
+    See Also
+    --------
+    prewitt_y : the vertical derivative.
+    sobel_x : the same with ``[1, 2, 1]`` smoothing.
+
+    References
+    ----------
+    .. [1] J. M. S. Prewitt, "Object enhancement and extraction", in B. S. Lipkin and
+       A. Rosenfeld (eds.), *Picture Processing and Psychopictorics*, Academic Press,
+       pp. 75-149, 1970.
+
     Examples
     --------
     >>> prewitt_x()[0]
@@ -216,6 +301,11 @@ def prewitt_y() -> np.ndarray:
     """Prewitt vertical derivative: ``prewitt_x().T``, positive where brighter downwards.
 
     ``k = [[-1, -1, -1], [0, 0, 0], [1, 1, 1]]``; sums to 0.
+
+    See Also
+    --------
+    prewitt_x : the horizontal derivative.
+    sobel_y : with ``[1, 2, 1]`` smoothing.
 
     Examples
     --------
@@ -232,6 +322,11 @@ def vertical_edge() -> np.ndarray:
     on a vertical edge with the bright side on the left, negative for bright on the
     right, 0 on flat regions; sums to 0.
 
+    See Also
+    --------
+    horizontal_edge : the same rotated.
+    prewitt_x : the same with the opposite sign.
+
     Examples
     --------
     >>> image = np.array([[10, 10, 0, 0]] * 3, dtype=np.uint8)
@@ -246,6 +341,11 @@ def horizontal_edge() -> np.ndarray:
 
     ``k = [[1, 1, 1], [0, 0, 0], [-1, -1, -1]]``: positive where it is bright above and
     dark below; sums to 0.
+
+    See Also
+    --------
+    vertical_edge : the same rotated.
+    prewitt_y : the same with the opposite sign.
 
     Examples
     --------
@@ -262,6 +362,11 @@ def diagonal_edge_45() -> np.ndarray:
     above-left of it, negative below-right; responds to a ``/`` edge with the bright side
     at the top-left. Sums to 0; rotating it by 180 degrees gives ``-k``.
 
+    See Also
+    --------
+    diagonal_edge_135 : the other diagonal.
+    vertical_edge, horizontal_edge
+
     Examples
     --------
     >>> np.fliplr(diagonal_edge_45()).diagonal()
@@ -275,6 +380,10 @@ def diagonal_edge_135() -> np.ndarray:
 
     ``k = [[0, 1, 1], [-1, 0, 1], [-1, -1, 0]]`` (``diagonal_edge_45`` mirrored left-right):
     zeros along the ``\\`` diagonal, positive above-right; sums to 0.
+
+    See Also
+    --------
+    diagonal_edge_45 : the other diagonal.
 
     Examples
     --------
@@ -294,6 +403,17 @@ def laplacian(neighbours: int = 4) -> np.ndarray:
     Parameters
     ----------
     neighbours : {4, 8}
+
+    See Also
+    --------
+    log : the Laplacian of a Gaussian-smoothed image (less sensitive to noise).
+    sharpen : the image minus its Laplacian.
+    scipy.ndimage.laplace : the 4-neighbour version.
+
+    References
+    ----------
+    .. [1] R. C. Gonzalez and R. E. Woods, *Digital Image Processing*, 4th ed., Pearson,
+       2018, chapter 3 (the Laplacian for image sharpening).
 
     Examples
     --------
@@ -323,9 +443,20 @@ def log(size: int = 9, sigma: float = 1.4) -> np.ndarray:
     Parameters
     ----------
     size : int
-        Odd side length >= 3; ``2 * ceil(3 sigma) + 1`` keeps almost all of the hat.
+        Odd side length >= 3 (a 1x1 kernel has no neighbours to compare, so it is
+        refused); ``2 * ceil(3 sigma) + 1`` keeps almost all of the hat.
     sigma : float
         Standard deviation of the Gaussian, > 0.
+
+    See Also
+    --------
+    gaussian, laplacian : the two operators combined here.
+    scipy.ndimage.gaussian_laplace : the same filter.
+
+    References
+    ----------
+    .. [1] D. Marr and E. Hildreth, "Theory of edge detection", *Proceedings of the Royal
+       Society of London B* 207(1167):187-217, 1980.
 
     Examples
     --------
@@ -333,7 +464,7 @@ def log(size: int = 9, sigma: float = 1.4) -> np.ndarray:
     >>> bool(abs(k.sum()) < 1e-12), bool(k[4, 4] == k.min())
     (True, True)
     """
-    size = _odd_size("size", size)
+    size = _odd_size("size", size, minimum=3)
     sigma = _positive("sigma", sigma)
     r = np.arange(size) - size // 2
     rr = r[:, None] ** 2 + r[None, :] ** 2
@@ -371,6 +502,11 @@ def get_kernel(name: str, **params) -> np.ndarray:
         A key of :data:`KERNELS`.
     **params
         Passed to the factory (``size``, ``sigma``, ``neighbours``).
+
+    See Also
+    --------
+    KERNELS : the names.
+    apply_filter : build and apply in one call.
 
     Examples
     --------
@@ -420,6 +556,17 @@ def apply_filter(image: np.ndarray, kernel_or_name: KernelLike, padding: str = "
     array, same layout as ``image``
         Floating dtype ``np.result_type(image, np.float32)`` (``uint8`` gives float32).
 
+    See Also
+    --------
+    cnn_course.conv.conv2d : the convolution underneath.
+    cnn_course.padding.pad2d : the border filling.
+    scipy.ndimage.correlate : the same with ``mode="mirror"`` for ``border="reflect"``.
+
+    References
+    ----------
+    .. [1] R. C. Gonzalez and R. E. Woods, *Digital Image Processing*, 4th ed., Pearson,
+       2018, chapter 3 (fundamentals of spatial filtering).
+
     Examples
     --------
     >>> img = np.arange(25, dtype=np.float32).reshape(5, 5)
@@ -428,24 +575,20 @@ def apply_filter(image: np.ndarray, kernel_or_name: KernelLike, padding: str = "
     >>> apply_filter(np.zeros((8, 8, 3)), "gaussian", size=5, sigma=1).shape
     (8, 8, 3)
     """
-    image = check_array("image", image, (2, 3))
-    if np.iscomplexobj(image):
-        raise TypeError(f"image must be a real (int or float) array, got dtype {image.dtype}")
+    image = check_real_array("image", image, (2, 3))
     if isinstance(kernel_or_name, str):
         kernel = get_kernel(kernel_or_name, **params)
     else:
         if params:
             raise TypeError(f"kernel parameters {sorted(params)} are only used with a kernel "
                             f"name, not with a kernel array")
-        kernel = check_array("kernel_or_name", kernel_or_name, (2,))
+        kernel = check_real_array("kernel_or_name", kernel_or_name, (2,))
     padding = check_choice("padding", padding, ("same", "valid"))
     border = check_choice("border", border, ("reflect", "edge", "constant"))
     check_choice("mode", mode, ("correlate", "convolve"))
-    if min(image.shape) < 1:
-        raise ValueError(f"image must not be empty, got shape {image.shape}")
 
     dtype = np.result_type(image, np.float32)
-    kernel = kernel.astype(dtype)
+    kernel = kernel.astype(dtype, copy=False)
     # channels become a batch of grayscale images: (H, W, C) -> (C, H, W, 1)
     batch = image[None, :, :, None] if image.ndim == 2 else np.moveaxis(image, -1, 0)[..., None]
     batch = batch.astype(dtype, copy=False)
@@ -473,6 +616,16 @@ def gradient_magnitude(image: np.ndarray, operator: str = "sobel",
     Returns
     -------
     array, same shape as ``image``, floating dtype, values >= 0.
+
+    See Also
+    --------
+    sobel_x, sobel_y, prewitt_x, prewitt_y : the derivative kernels.
+    skimage.filters.sobel : ``sqrt((gx**2 + gy**2) / 2) / 4`` in these terms.
+
+    References
+    ----------
+    .. [1] R. C. Gonzalez and R. E. Woods, *Digital Image Processing*, 4th ed., Pearson,
+       2018, chapter 10 (the image gradient and edge detection).
 
     Examples
     --------

@@ -5,10 +5,20 @@
   layer's output.
 - :func:`explain_params` explains every parameter count, e.g.
   ``conv1: 3*3*1*64 + 64 = 640``; the total equals ``model.count_params()``.
+- :func:`conv_params` is that formula for one convolution, ``kh*kw*C_in*F + F``,
+  and :func:`keras_conv_params` the count of a real Keras ``Conv2D`` to check it.
 - :func:`plot_feature_maps` and :func:`plot_kernels` draw what a conv layer
   computes and what it has learnt.
 
-Keras is imported inside the functions.
+Keras is reached through the lazy proxy of :mod:`cnn_course._lazy`: importing this module
+does not import TensorFlow.
+
+References
+----------
+.. [1] M. D. Zeiler and R. Fergus, "Visualizing and understanding convolutional networks",
+   ECCV 2014, arXiv:1311.2901 (looking at feature maps and first-layer kernels).
+.. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016, Ch. 9
+   (convolution: parameter sharing, the kernel of ``kh*kw*C_in*F`` weights).
 """
 from __future__ import annotations
 
@@ -17,22 +27,17 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 
-from ._validation import check_array, check_int
+from ._lazy import keras
+from ._validation import check_array, check_int, check_model, check_pair
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["layer_outputs", "explain_params", "ParamTable", "plot_feature_maps", "plot_kernels"]
-
-
-def _check_model(model: Any) -> None:
-    import keras
-
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model (e.g. cnn_course.build_model(...)), "
-                        f"got {type(model).__name__}")
+__all__ = ["layer_outputs", "explain_params", "ParamTable", "conv_params",
+           "keras_conv_params", "plot_feature_maps", "plot_kernels"]
 
 
 def _one_image_batch(model: Any, image: object) -> np.ndarray:
@@ -57,8 +62,6 @@ def _one_image_batch(model: Any, image: object) -> np.ndarray:
 
 
 def _layers_with_outputs(model: Any) -> list[Any]:
-    import keras
-
     return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
@@ -81,10 +84,18 @@ def layer_outputs(model: Any, image: object) -> dict[str, np.ndarray]:
     dict
         Layer name -> output array *without* the batch axis, in layer order,
         e.g. ``{"conv1": (26, 26, 64), "pool1": (13, 13, 64), ...}``.
-    """
-    import keras
 
-    _check_model(model)
+    See Also
+    --------
+    plot_feature_maps : draw one layer's output channels.
+    cnn_course.widgets : the interactive explorers of lessons 02-05.
+
+    References
+    ----------
+    .. [1] M. D. Zeiler and R. Fergus, "Visualizing and understanding convolutional
+       networks", ECCV 2014, arXiv:1311.2901.
+    """
+    check_model(model)
     batch = _one_image_batch(model, image)
     layers = _layers_with_outputs(model)
     if not layers:
@@ -177,8 +188,6 @@ def _shape_product(shape: tuple[int, ...]) -> str:
 
 def _formula(layer: Any) -> str:
     """The parameter count of ``layer`` written as arithmetic on its weight shapes."""
-    import keras
-
     weights = layer.weights
     shapes = [tuple(w.shape) for w in weights]
     if (isinstance(layer, keras.layers.BatchNormalization) and shapes
@@ -208,8 +217,29 @@ def explain_params(model: Any) -> ParamTable:
     ParamTable
         Prints as a table; ``.total == model.count_params()``, ``.rows`` holds
         the per-layer numbers.
+
+    See Also
+    --------
+    conv_params : the Conv2D formula for any kernel size and channel counts.
+    cnn_course.models.list_models : the totals of the course's networks.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016,
+       Ch. 9 (convolution) and Sec. 6.4 (dense layers).
+    .. [2] S. Ioffe and C. Szegedy, "Batch normalization", ICML 2015, arXiv:1502.03167
+       (gamma and beta are learnt; the moving mean and variance are not).
+
+    Examples
+    --------
+    >>> from cnn_course import build_model
+    >>> table = explain_params(build_model("fashion_cnn"))
+    >>> table.rows[0]["formula"], table.rows[0]["params"]
+    ('3*3*1*64 + 64', 640)
+    >>> table.total
+    243786
     """
-    _check_model(model)
+    check_model(model)
     if not model.built:
         raise ValueError(f"model {model.name!r} is not built: call it on data or build it "
                          f"with an input shape first")
@@ -230,6 +260,92 @@ def explain_params(model: Any) -> ParamTable:
     table.non_trainable = int(sum(int(np.prod(w.shape)) for w in model.non_trainable_weights))
     table.trainable = table.total - table.non_trainable
     return table
+
+
+def conv_params(kernel_size: int | tuple[int, int], in_channels: int, filters: int,
+                use_bias: bool = True) -> int:
+    """Parameters of one 2-D convolution layer, by formula: ``kh*kw*C_in*F + F``.
+
+    Each of the ``F`` filters has one ``kh x kw x C_in`` kernel (the same weights at
+    every position: parameter sharing) and, with ``use_bias``, one bias. The image size
+    does not appear: a convolution has as many parameters on 32x32 as on 224x224 images.
+
+    Parameters
+    ----------
+    kernel_size : int or (kh, kw), >= 1
+    in_channels : int >= 1
+        ``C_in``, the channels of the layer's input.
+    filters : int >= 1
+        ``F``, the output channels.
+    use_bias : bool
+        ``False`` for convolutions followed by BatchNorm (ResNet, VGG-BN), whose shift
+        makes a bias redundant.
+
+    Returns
+    -------
+    int
+
+    See Also
+    --------
+    keras_conv_params : the same count from a real Keras ``Conv2D``.
+    explain_params : the formula of every layer of a model.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016,
+       Sec. 9.2 (parameter sharing).
+
+    Examples
+    --------
+    >>> conv_params(3, 1, 64)                       # conv1 of fashion_cnn
+    640
+    >>> 3 * conv_params(3, 256, 256, use_bias=False) < conv_params(7, 256, 256, use_bias=False)
+    True
+    """
+    kh, kw = check_pair("kernel_size", kernel_size, 1)
+    in_channels = check_int("in_channels", in_channels, 1)
+    filters = check_int("filters", filters, 1)
+    if not isinstance(use_bias, bool):
+        raise TypeError(f"use_bias must be True or False, got {use_bias!r}")
+    return kh * kw * in_channels * filters + (filters if use_bias else 0)
+
+
+def keras_conv_params(kernel_size: int | tuple[int, int], in_channels: int, filters: int,
+                      use_bias: bool = True) -> int:
+    """Parameters of a real ``keras.layers.Conv2D``, counted by Keras (``count_params``).
+
+    The layer is built for ``in_channels`` input channels (any image size) and thrown
+    away; use it to check :func:`conv_params` or a formula of your own.
+
+    Parameters
+    ----------
+    kernel_size : int or (kh, kw), >= 1
+    in_channels : int >= 1
+    filters : int >= 1
+    use_bias : bool
+
+    Returns
+    -------
+    int
+        Equal to ``conv_params(kernel_size, in_channels, filters, use_bias)``.
+
+    See Also
+    --------
+    conv_params : the formula.
+
+    Examples
+    --------
+    >>> keras_conv_params(5, 32, 64) == conv_params(5, 32, 64)
+    True
+    """
+    size = check_pair("kernel_size", kernel_size, 1)
+    in_channels = check_int("in_channels", in_channels, 1)
+    filters = check_int("filters", filters, 1)
+    if not isinstance(use_bias, bool):
+        raise TypeError(f"use_bias must be True or False, got {use_bias!r}")
+    layer = keras.layers.Conv2D(filters, size, use_bias=use_bias)
+    layer.build((None, None, None, in_channels))
+    return int(layer.count_params())
 
 
 # --------------------------------------------------------------------------- plots
@@ -255,10 +371,18 @@ def plot_feature_maps(model: Any, image: object, layer_name: str, max_maps: int 
     matplotlib.figure.Figure
         One panel per channel titled with its index, in a grid of up to 8
         columns; the figure title names the layer and its output shape.
-    """
-    import matplotlib.pyplot as plt
 
-    _check_model(model)
+    See Also
+    --------
+    layer_outputs : the numbers behind these pictures, for every layer.
+    plot_kernels : the kernels that produced the first layer's maps.
+
+    References
+    ----------
+    .. [1] M. D. Zeiler and R. Fergus, "Visualizing and understanding convolutional
+       networks", ECCV 2014, arXiv:1311.2901.
+    """
+    check_model(model)
     max_maps = check_int("max_maps", max_maps, 1)
     names = [layer.name for layer in _layers_with_outputs(model)]
     if not isinstance(layer_name, str) or layer_name not in names:
@@ -268,8 +392,6 @@ def plot_feature_maps(model: Any, image: object, layer_name: str, max_maps: int 
         maps = [n for n in names if len(model.get_layer(n).output.shape) == 4]
         raise ValueError(f"layer {layer_name!r} outputs shape {tuple(layer.output.shape[1:])}, "
                          f"not feature maps (H, W, F); choose one of {', '.join(maps)}")
-    import keras
-
     batch = _one_image_batch(model, image)
     fmap = np.asarray(keras.Model(model.input, layer.output)(batch, training=False))[0]
     n = min(fmap.shape[-1], max_maps)
@@ -303,11 +425,21 @@ def plot_kernels(model: Any, layer_name: str | None = None, max_kernels: int = 6
     Returns
     -------
     matplotlib.figure.Figure
-    """
-    import keras
-    import matplotlib.pyplot as plt
 
-    _check_model(model)
+    See Also
+    --------
+    plot_feature_maps : what these kernels compute on an image.
+    cnn_course.filters : hand-made kernels (Sobel, Gaussian, ...) to compare with.
+
+    References
+    ----------
+    .. [1] A. Krizhevsky, I. Sutskever and G. E. Hinton, "ImageNet classification with
+       deep convolutional neural networks", NeurIPS 2012 (Fig. 3: the learnt first-layer
+       kernels look like oriented edge and colour-blob detectors).
+    .. [2] M. D. Zeiler and R. Fergus, "Visualizing and understanding convolutional
+       networks", ECCV 2014, arXiv:1311.2901.
+    """
+    check_model(model)
     max_kernels = check_int("max_kernels", max_kernels, 1)
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     if not convs:

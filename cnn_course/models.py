@@ -19,18 +19,39 @@ name                      default input  parameters   what it is
 ``resnet18``              32x32x3        11,183,562   ResNet-18 (basic blocks)
 ========================  =============  ===========  ================================
 
-TensorFlow/Keras is imported inside the functions, so ``import cnn_course.models``
-is instant.
+Keras is reached through the lazy proxy of :mod:`cnn_course._lazy`, so
+``import cnn_course.models`` is instant and TensorFlow loads when the first layer is built.
+
+See Also
+--------
+cnn_course.training.train : fit one of these networks.
+cnn_course.inspection.explain_params : every parameter count above, as arithmetic.
+cnn_course.inspection.conv_params : the parameters of one convolution, by formula.
+
+References
+----------
+.. [1] Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning applied to
+   document recognition", Proc. IEEE 86(11):2278-2324, 1998 (LeNet-5).
+.. [2] A. Krizhevsky, I. Sutskever and G. E. Hinton, "ImageNet classification with deep
+   convolutional neural networks", NeurIPS 2012 (AlexNet).
+.. [3] K. Simonyan and A. Zisserman, "Very deep convolutional networks for large-scale image
+   recognition", arXiv:1409.1556, 2014 (VGG).
+.. [4] C. Szegedy et al., "Going deeper with convolutions", CVPR 2015, arXiv:1409.4842
+   (GoogLeNet, Inception).
+.. [5] K. He, X. Zhang, S. Ren and J. Sun, "Deep residual learning for image recognition",
+   CVPR 2016, arXiv:1512.03385 (ResNet).
+.. [6] S. Ioffe and C. Szegedy, "Batch normalization: accelerating deep network training by
+   reducing internal covariate shift", ICML 2015, arXiv:1502.03167.
 """
 from __future__ import annotations
 
 import itertools
 from typing import TYPE_CHECKING, Any, Sequence
 
+from ._lazy import keras
 from ._validation import check_int, check_pair
 
-if TYPE_CHECKING:  # for type hints only: Keras is imported inside the functions
-    import keras
+if TYPE_CHECKING:  # for type hints only
     from keras import KerasTensor
 
 __all__ = [
@@ -74,12 +95,6 @@ MODEL_NAMES: tuple[str, ...] = tuple(_SPECS)
 _uid = itertools.count(1)
 
 
-def _layers():
-    from keras import layers  # lazy: TensorFlow/Keras load only when a model is built
-
-    return layers
-
-
 def _prefix(name: str | None, kind: str) -> str:
     """Return ``name`` or a fresh unique prefix such as ``"residual_block_3"``."""
     if name is None:
@@ -90,8 +105,6 @@ def _prefix(name: str | None, kind: str) -> str:
 
 
 def _check_tensor(x: Any) -> None:
-    import keras
-
     if not isinstance(x, keras.KerasTensor):
         raise TypeError("x must be a symbolic Keras tensor (e.g. keras.Input(shape=(32, 32, 3)) "
                         f"or the output of a layer), got {type(x).__name__}")
@@ -132,17 +145,36 @@ def conv_bn_relu(x, filters: int, kernel_size: int | tuple[int, int] = 3,
     KerasTensor, shape (N, H', W', F)
         Parameters: ``kh*kw*C*F + F`` (conv) + ``4*F`` (BN, of which ``2*F``
         non-trainable moving statistics).
+
+    See Also
+    --------
+    inception_block : four branches built from this unit.
+    residual_block : the same unit without the conv bias, twice, plus a shortcut.
+    cnn_course.inspection.conv_params : the ``kh*kw*C*F + F`` count.
+
+    References
+    ----------
+    .. [1] S. Ioffe and C. Szegedy, "Batch normalization: accelerating deep network
+       training by reducing internal covariate shift", ICML 2015, arXiv:1502.03167.
+    .. [2] C. Szegedy et al., "Going deeper with convolutions", CVPR 2015,
+       arXiv:1409.4842.
+
+    Examples
+    --------
+    >>> x = keras.Input(shape=(32, 32, 3))
+    >>> tuple(conv_bn_relu(x, 16, name="demo").shape)
+    (None, 32, 32, 16)
     """
-    layers = _layers()
     _check_tensor(x)
     filters = check_int("filters", filters, 1)
     kernel_size = check_pair("kernel_size", kernel_size, 1)
     strides = check_pair("strides", strides, 1)
     padding = _check_padding(padding)
     p = _prefix(name, "conv_bn_relu")
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, name=f"{p}_conv")(x)
-    x = layers.BatchNormalization(name=f"{p}_bn")(x)
-    return layers.Activation("relu", name=f"{p}_relu")(x)
+    x = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding,
+                            name=f"{p}_conv")(x)
+    x = keras.layers.BatchNormalization(name=f"{p}_bn")(x)
+    return keras.layers.Activation("relu", name=f"{p}_relu")(x)
 
 
 def cbapd_block(x, filters: int = 6, kernel_size: int | tuple[int, int] = 5,
@@ -168,19 +200,31 @@ def cbapd_block(x, filters: int = 6, kernel_size: int | tuple[int, int] = 5,
     -------
     KerasTensor, shape (N, ceil(H/p), ceil(W/p), filters)
         Parameters: ``kh*kw*C*F + F + 4*F``.
+
+    See Also
+    --------
+    conv_bn_relu : the same start without the pooling and dropout.
+    build_model : ``"cifar_baseline"`` is one of these blocks and a small MLP.
+
+    References
+    ----------
+    .. [1] S. Ioffe and C. Szegedy, "Batch normalization: accelerating deep network
+       training by reducing internal covariate shift", ICML 2015, arXiv:1502.03167.
+    .. [2] N. Srivastava, G. Hinton, A. Krizhevsky, I. Sutskever and R. Salakhutdinov,
+       "Dropout: a simple way to prevent neural networks from overfitting", JMLR
+       15:1929-1958, 2014.
     """
-    layers = _layers()
     _check_tensor(x)
     filters = check_int("filters", filters, 1)
     kernel_size = check_pair("kernel_size", kernel_size, 1)
     pool_size = check_pair("pool_size", pool_size, 1)
     dropout = _check_rate("dropout", dropout)
     p = _prefix(name, "cbapd")
-    x = layers.Conv2D(filters, kernel_size, padding="same", name=f"{p}_conv")(x)
-    x = layers.BatchNormalization(name=f"{p}_bn")(x)
-    x = layers.Activation("relu", name=f"{p}_relu")(x)
-    x = layers.MaxPooling2D(pool_size, strides=pool_size, padding="same", name=f"{p}_pool")(x)
-    return layers.Dropout(dropout, name=f"{p}_dropout")(x)
+    x = keras.layers.Conv2D(filters, kernel_size, padding="same", name=f"{p}_conv")(x)
+    x = keras.layers.BatchNormalization(name=f"{p}_bn")(x)
+    x = keras.layers.Activation("relu", name=f"{p}_relu")(x)
+    x = keras.layers.MaxPooling2D(pool_size, strides=pool_size, padding="same", name=f"{p}_pool")(x)
+    return keras.layers.Dropout(dropout, name=f"{p}_dropout")(x)
 
 
 def inception_block(x, filters: int, strides: int = 1, name: str | None = None) -> KerasTensor:
@@ -211,8 +255,19 @@ def inception_block(x, filters: int, strides: int = 1, name: str | None = None) 
     KerasTensor, shape (N, ceil(H/s), ceil(W/s), 4 * filters)
         Parameters: ``4*(C*F + F)`` (four 1x1 convs) ``+ 9*F*F + F + 25*F*F + F``
         ``+ 6*4*F`` (six BatchNorms).
+
+    See Also
+    --------
+    conv_bn_relu : the unit every branch is made of.
+    build_model : ``"inception10"`` stacks four of these blocks.
+
+    References
+    ----------
+    .. [1] C. Szegedy et al., "Going deeper with convolutions", CVPR 2015,
+       arXiv:1409.4842 (the Inception module with 1x1 "bottleneck" convolutions).
+    .. [2] M. Lin, Q. Chen and S. Yan, "Network in network", arXiv:1312.4400, 2013
+       (1x1 convolutions and global average pooling).
     """
-    layers = _layers()
     _check_tensor(x)
     filters = check_int("filters", filters, 1)
     strides = check_int("strides", strides, 1)
@@ -222,9 +277,9 @@ def inception_block(x, filters: int, strides: int = 1, name: str | None = None) 
     b2 = conv_bn_relu(b2, filters, 3, 1, name=f"{p}_b2b")
     b3 = conv_bn_relu(x, filters, 1, strides, name=f"{p}_b3a")
     b3 = conv_bn_relu(b3, filters, 5, 1, name=f"{p}_b3b")
-    b4 = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{p}_b4_pool")(x)
+    b4 = keras.layers.MaxPooling2D(3, strides=1, padding="same", name=f"{p}_b4_pool")(x)
     b4 = conv_bn_relu(b4, filters, 1, strides, name=f"{p}_b4")
-    return layers.Concatenate(axis=-1, name=f"{p}_concat")([b1, b2, b3, b4])
+    return keras.layers.Concatenate(axis=-1, name=f"{p}_concat")([b1, b2, b3, b4])
 
 
 def residual_block(x, filters: int, strides: int = 1, name: str | None = None) -> KerasTensor:
@@ -248,36 +303,53 @@ def residual_block(x, filters: int, strides: int = 1, name: str | None = None) -
     -------
     KerasTensor, shape (N, ceil(H/s), ceil(W/s), filters)
         Parameters: ``9*C*F + 9*F*F + 2*4*F`` (+ ``C*F + 4*F`` with a projection).
+
+    See Also
+    --------
+    build_deep_stack : the same blocks with and without their shortcuts.
+    build_model : ``"resnet18"`` is a stem, eight of these blocks and a classifier.
+
+    References
+    ----------
+    .. [1] K. He, X. Zhang, S. Ren and J. Sun, "Deep residual learning for image
+       recognition", CVPR 2016, arXiv:1512.03385 (the basic block, Fig. 2 and 5 left;
+       projection shortcuts, option B).
+
+    Examples
+    --------
+    >>> x = keras.Input(shape=(16, 16, 64))
+    >>> tuple(residual_block(x, 64, name="same").shape)
+    (None, 16, 16, 64)
+    >>> tuple(residual_block(x, 128, strides=2, name="down").shape)
+    (None, 8, 8, 128)
     """
-    layers = _layers()
     _check_tensor(x)
     filters = check_int("filters", filters, 1)
     strides = check_int("strides", strides, 1)
     p = _prefix(name, "residual_block")
     shortcut = x
-    y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False,
+    y = keras.layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False,
                       name=f"{p}_conv1")(x)
-    y = layers.BatchNormalization(name=f"{p}_bn1")(y)
-    y = layers.Activation("relu", name=f"{p}_relu1")(y)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{p}_conv2")(y)
-    y = layers.BatchNormalization(name=f"{p}_bn2")(y)
+    y = keras.layers.BatchNormalization(name=f"{p}_bn1")(y)
+    y = keras.layers.Activation("relu", name=f"{p}_relu1")(y)
+    y = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{p}_conv2")(y)
+    y = keras.layers.BatchNormalization(name=f"{p}_bn2")(y)
     if strides != 1 or x.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, strides=strides, padding="same", use_bias=False,
+        shortcut = keras.layers.Conv2D(filters, 1, strides=strides, padding="same", use_bias=False,
                                  name=f"{p}_proj_conv")(x)
-        shortcut = layers.BatchNormalization(name=f"{p}_proj_bn")(shortcut)
-    y = layers.Add(name=f"{p}_add")([y, shortcut])
-    return layers.Activation("relu", name=f"{p}_relu2")(y)
+        shortcut = keras.layers.BatchNormalization(name=f"{p}_proj_bn")(shortcut)
+    y = keras.layers.Add(name=f"{p}_add")([y, shortcut])
+    return keras.layers.Activation("relu", name=f"{p}_relu2")(y)
 
 
 def _plain_block(x, filters: int, name: str):
     """:func:`residual_block` without the shortcut (same layers, same parameters)."""
-    layers = _layers()
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
-    y = layers.Activation("relu", name=f"{name}_relu1")(y)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
-    return layers.Activation("relu", name=f"{name}_relu2")(y)
+    y = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+    y = keras.layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = keras.layers.Activation("relu", name=f"{name}_relu1")(y)
+    y = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
+    y = keras.layers.BatchNormalization(name=f"{name}_bn2")(y)
+    return keras.layers.Activation("relu", name=f"{name}_relu2")(y)
 
 
 def _check_rate(name: str, value: object) -> float:
@@ -309,97 +381,115 @@ def _check_input_shape(name: str, input_shape: object) -> tuple[int, ...]:
 
 
 def _fashion_dense(inputs, num_classes):
-    layers = _layers()
-    x = layers.Flatten(name="flatten")(inputs)
-    x = layers.Dense(128, activation="relu", name="dense1")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    """Flatten, Dense 128 ReLU, softmax: the dense baseline a CNN is compared with."""
+    x = keras.layers.Flatten(name="flatten")(inputs)
+    x = keras.layers.Dense(128, activation="relu", name="dense1")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 def _fashion_cnn(inputs, num_classes):
-    layers = _layers()
-    x = layers.Conv2D(64, 3, activation="relu", name="conv1")(inputs)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(2, name="pool2")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(128, activation="relu", name="dense1")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    """Two Conv 64 3x3 + MaxPool 2 stages, then Dense 128 and softmax."""
+    x = keras.layers.Conv2D(64, 3, activation="relu", name="conv1")(inputs)
+    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
+    x = keras.layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool2")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(128, activation="relu", name="dense1")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 def _mnist_cnn(inputs, num_classes):
-    layers = _layers()
-    x = layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(inputs)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(2, name="pool2")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(128, activation="relu", name="dense1")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    """Conv 16 and 32 (3x3, "same"), each followed by MaxPool 2, then Dense 128, softmax."""
+    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool2")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(128, activation="relu", name="dense1")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 def _cifar_baseline(inputs, num_classes):
-    layers = _layers()
+    """One :func:`cbapd_block` (Conv 6 5x5), Dense 128, Dropout 0.2, softmax."""
     x = cbapd_block(inputs, 6, 5, 2, 0.2, name="block1")
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(128, activation="relu", name="dense1")(x)
-    x = layers.Dropout(0.2, name="dropout1")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(128, activation="relu", name="dense1")(x)
+    x = keras.layers.Dropout(0.2, name="dropout1")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 def _lenet5(inputs, num_classes):
-    layers = _layers()
-    x = layers.Conv2D(6, 5, activation="sigmoid", name="conv1")(inputs)
-    x = layers.MaxPooling2D(2, strides=2, name="pool1")(x)
-    x = layers.Conv2D(16, 5, activation="sigmoid", name="conv2")(x)
-    x = layers.MaxPooling2D(2, strides=2, name="pool2")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(120, activation="sigmoid", name="dense1")(x)
-    x = layers.Dense(84, activation="sigmoid", name="dense2")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    """LeNet-5 [LeCun 1998]: C1 6@5x5, S2, C3 16@5x5, S4, F5 120, F6 84, output.
+
+    Sigmoid units and max-pooling stand in for the original's scaled tanh and trainable
+    sub-sampling; the output is a softmax instead of RBF units. Y. LeCun et al., Proc. IEEE
+    86(11):2278-2324, 1998.
+    """
+    x = keras.layers.Conv2D(6, 5, activation="sigmoid", name="conv1")(inputs)
+    x = keras.layers.MaxPooling2D(2, strides=2, name="pool1")(x)
+    x = keras.layers.Conv2D(16, 5, activation="sigmoid", name="conv2")(x)
+    x = keras.layers.MaxPooling2D(2, strides=2, name="pool2")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(120, activation="sigmoid", name="dense1")(x)
+    x = keras.layers.Dense(84, activation="sigmoid", name="dense2")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 def _alexnet8(inputs, num_classes):
-    layers = _layers()
+    """AlexNet [Krizhevsky 2012] sized for 32x32 images: 5 conv and 3 dense layers.
+
+    3x3 kernels instead of 11x11/5x5, BatchNorm instead of local response normalisation,
+    2048-unit dense layers instead of 4096. A. Krizhevsky, I. Sutskever and G. E. Hinton,
+    NeurIPS 2012.
+    """
     x = inputs
     for i, filters in ((1, 96), (2, 256)):
-        x = layers.Conv2D(filters, 3, name=f"conv{i}")(x)
-        x = layers.BatchNormalization(name=f"bn{i}")(x)
-        x = layers.Activation("relu", name=f"relu{i}")(x)
-        x = layers.MaxPooling2D(3, strides=2, name=f"pool{i}")(x)
+        x = keras.layers.Conv2D(filters, 3, name=f"conv{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn{i}")(x)
+        x = keras.layers.Activation("relu", name=f"relu{i}")(x)
+        x = keras.layers.MaxPooling2D(3, strides=2, name=f"pool{i}")(x)
     for i, filters in ((3, 384), (4, 384), (5, 256)):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{i}")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool3")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(2048, activation="relu", name="dense1")(x)
-    x = layers.Dropout(0.5, name="dropout1")(x)
-    x = layers.Dense(2048, activation="relu", name="dense2")(x)
-    x = layers.Dropout(0.5, name="dropout2")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+    x = keras.layers.MaxPooling2D(3, strides=2, name="pool3")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(2048, activation="relu", name="dense1")(x)
+    x = keras.layers.Dropout(0.5, name="dropout1")(x)
+    x = keras.layers.Dense(2048, activation="relu", name="dense2")(x)
+    x = keras.layers.Dropout(0.5, name="dropout2")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 def _vgg16(inputs, num_classes):
-    layers = _layers()
+    """VGG-16 [Simonyan 2014]: 13 3x3 convolutions in 5 stages, 3 dense layers.
+
+    With BatchNorm after each convolution (not in the original) and 512-unit dense layers
+    (the original: 4096, for 224x224 images). K. Simonyan and A. Zisserman,
+    arXiv:1409.1556, 2014.
+    """
     x = inputs
     stages = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
     for s, (filters, n_conv) in enumerate(stages, start=1):
         for c in range(1, n_conv + 1):
             p = f"stage{s}_conv{c}"
-            x = layers.Conv2D(filters, 3, padding="same", name=p)(x)
-            x = layers.BatchNormalization(name=f"{p}_bn")(x)
-            x = layers.Activation("relu", name=f"{p}_relu")(x)
+            x = keras.layers.Conv2D(filters, 3, padding="same", name=p)(x)
+            x = keras.layers.BatchNormalization(name=f"{p}_bn")(x)
+            x = keras.layers.Activation("relu", name=f"{p}_relu")(x)
         # "same" pooling: 32 -> 16 -> 8 -> 4 -> 2 -> 1, and 28 -> 14 -> 7 -> 4 -> 2 -> 1
-        x = layers.MaxPooling2D(2, strides=2, padding="same", name=f"stage{s}_pool")(x)
-        x = layers.Dropout(0.2, name=f"stage{s}_dropout")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(512, activation="relu", name="dense1")(x)
-    x = layers.Dropout(0.2, name="dropout1")(x)
-    x = layers.Dense(512, activation="relu", name="dense2")(x)
-    x = layers.Dropout(0.2, name="dropout2")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+        x = keras.layers.MaxPooling2D(2, strides=2, padding="same", name=f"stage{s}_pool")(x)
+        x = keras.layers.Dropout(0.2, name=f"stage{s}_dropout")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(512, activation="relu", name="dense1")(x)
+    x = keras.layers.Dropout(0.2, name="dropout1")(x)
+    x = keras.layers.Dense(512, activation="relu", name="dense2")(x)
+    x = keras.layers.Dropout(0.2, name="dropout2")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 def _inception10(inputs, num_classes):
-    layers = _layers()
+    """A 10-layer GoogLeNet-style network [Szegedy 2015]: stem, 4 Inception blocks, GAP.
+
+    C. Szegedy et al., "Going deeper with convolutions", CVPR 2015, arXiv:1409.4842.
+    """
     x = conv_bn_relu(inputs, 16, 3, name="stem")
     filters = 16
     for stage in (1, 2):
@@ -407,23 +497,26 @@ def _inception10(inputs, num_classes):
             x = inception_block(x, filters, strides=2 if block == 1 else 1,
                                 name=f"stage{stage}_block{block}")
         filters *= 2
-    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 def _resnet18(inputs, num_classes):
-    layers = _layers()
-    x = layers.Conv2D(64, 3, padding="same", use_bias=False, name="stem_conv")(inputs)
-    x = layers.BatchNormalization(name="stem_bn")(x)
-    x = layers.Activation("relu", name="stem_relu")(x)
+    """ResNet-18 [He 2016] for 32x32 images: 3x3 stem (no 7x7 conv, no max-pool), 8 blocks.
+
+    K. He, X. Zhang, S. Ren and J. Sun, CVPR 2016, arXiv:1512.03385 (Table 1, 18-layer).
+    """
+    x = keras.layers.Conv2D(64, 3, padding="same", use_bias=False, name="stem_conv")(inputs)
+    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    x = keras.layers.Activation("relu", name="stem_relu")(x)
     filters = 64
     for stage, n_blocks in enumerate((2, 2, 2, 2), start=1):
         for block in range(1, n_blocks + 1):
             strides = 2 if (stage > 1 and block == 1) else 1
             x = residual_block(x, filters, strides, name=f"stage{stage}_block{block}")
         filters *= 2
-    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
-    return layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
 
 _BUILDERS = {
@@ -469,18 +562,40 @@ def build_model(name: str, input_shape: Sequence[int] | None = None,
         ``input_shape``, ``num_classes < 2``, or an input too small for the
         network's convolutions and poolings.
 
+    See Also
+    --------
+    list_models : the names, default inputs and parameter counts, without building.
+    cnn_course.training.train : fit the model.
+    cnn_course.inspection.explain_params : its parameter counts, as arithmetic.
+
+    References
+    ----------
+    .. [1] Y. LeCun, L. Bottou, Y. Bengio and P. Haffner, "Gradient-based learning
+       applied to document recognition", Proc. IEEE 86(11):2278-2324, 1998 (``lenet5``).
+    .. [2] A. Krizhevsky, I. Sutskever and G. E. Hinton, "ImageNet classification with
+       deep convolutional neural networks", NeurIPS 2012 (``alexnet8``).
+    .. [3] K. Simonyan and A. Zisserman, "Very deep convolutional networks for
+       large-scale image recognition", arXiv:1409.1556, 2014 (``vgg16``).
+    .. [4] C. Szegedy et al., "Going deeper with convolutions", CVPR 2015,
+       arXiv:1409.4842 (``inception10``).
+    .. [5] K. He, X. Zhang, S. Ren and J. Sun, "Deep residual learning for image
+       recognition", CVPR 2016, arXiv:1512.03385 (``resnet18``).
+    .. [6] S. Ioffe and C. Szegedy, "Batch normalization", ICML 2015, arXiv:1502.03167
+       (the BatchNormalization layers of ``cifar_baseline``, ``alexnet8``, ``vgg16``,
+       ``inception10``, ``resnet18``).
+
     Examples
     --------
-    >>> model = build_model("fashion_cnn")          # doctest: +SKIP
-    >>> model.count_params()                         # doctest: +SKIP
+    >>> model = build_model("fashion_cnn")
+    >>> model.count_params()
     243786
+    >>> model.output_shape
+    (None, 10)
     """
     if not isinstance(name, str) or name not in _SPECS:
         raise ValueError(f"name must be one of {', '.join(MODEL_NAMES)}; got {name!r}")
     shape = _check_input_shape(name, input_shape)
     num_classes = check_int("num_classes", num_classes, 2)
-    import keras
-
     inputs = keras.Input(shape=shape, name="image")
     try:
         outputs = _BUILDERS[name](inputs, num_classes)
@@ -501,6 +616,17 @@ def list_models() -> list[dict[str, Any]]:
         ``trainable``, ``non_trainable`` (counts for the default input and 10
         classes, exactly what ``build_model(name).count_params()`` gives) and
         ``description``. Nothing is built, so this is instant.
+
+    See Also
+    --------
+    build_model : build one of them.
+
+    Examples
+    --------
+    >>> [m["name"] for m in list_models()][:3]
+    ['fashion_dense', 'fashion_cnn', 'mnist_cnn']
+    >>> list_models()[4]["params"]        # LeNet-5 for 32x32x3 images
+    62006
     """
     return [
         {"name": n, "input_shape": s[0], "params": s[1], "trainable": s[2],
@@ -510,7 +636,8 @@ def list_models() -> list[dict[str, Any]]:
 
 
 def build_deep_stack(depth: int, shortcuts: bool, filters: int = 16,
-                     input_shape: Sequence[int] = (28, 28, 1), num_classes: int = 10) -> keras.Model:
+                     input_shape: Sequence[int] = (28, 28, 1), num_classes: int = 10
+                     ) -> keras.Model:
     """A deep stack of 3x3 convolutions, with or without identity shortcuts.
 
     For the "why ResNet" lesson: the two variants have *the same layers and the
@@ -538,6 +665,23 @@ def build_deep_stack(depth: int, shortcuts: bool, filters: int = 16,
     keras.Model
         Named ``plain_<depth>`` or ``residual_<depth>``; parameters
         ``9*C*F + F + 4*F + depth*(9*F*F + 4*F) + F*K + K``.
+
+    See Also
+    --------
+    residual_block : one pair of convolutions with its shortcut.
+
+    References
+    ----------
+    .. [1] K. He, X. Zhang, S. Ren and J. Sun, "Deep residual learning for image
+       recognition", CVPR 2016, arXiv:1512.03385 (Sec. 4.1: a deeper *plain* network
+       trains to a higher error than a shallower one; the residual one does not).
+
+    Examples
+    --------
+    >>> plain = build_deep_stack(4, shortcuts=False)
+    >>> residual = build_deep_stack(4, shortcuts=True)
+    >>> plain.count_params() == residual.count_params()
+    True
     """
     depth = check_int("depth", depth, 2, 200)
     if depth % 2:
@@ -551,18 +695,15 @@ def build_deep_stack(depth: int, shortcuts: bool, filters: int = 16,
             or min(input_shape[:2]) < 2):
         raise ValueError(f"input_shape must be (height, width, channels) with height, width "
                          f">= 2, got {input_shape!r}")
-    import keras
-
-    layers = _layers()
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = conv_bn_relu(inputs, filters, 3, name="stem")
-    x = layers.MaxPooling2D(2, name="stem_pool")(x)
+    x = keras.layers.MaxPooling2D(2, name="stem_pool")(x)
     for i in range(1, depth // 2 + 1):
         if shortcuts:
             x = residual_block(x, filters, 1, name=f"block{i}")
         else:
             x = _plain_block(x, filters, name=f"block{i}")
-    x = layers.GlobalAveragePooling2D(name="global_pool")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     kind = "residual" if shortcuts else "plain"
     return keras.Model(inputs, outputs, name=f"{kind}_{depth}")

@@ -9,7 +9,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import colormaps
 
 from ._validation import check_array, check_int
 
@@ -65,8 +67,6 @@ def plot_history(history: object) -> Figure:
         Axes titled "Training and validation accuracy" and "Training and
         validation loss", lines labelled "training" / "validation".
     """
-    import matplotlib.pyplot as plt
-
     logs = _history_dict(history)
     n = len(logs["loss"])
     epochs = getattr(history, "epoch", None)
@@ -157,8 +157,6 @@ def plot_image_grid(images: object, labels: object = None, predictions: object =
         (colour ``WRONG_COLOR`` = red where they differ, ``CORRECT_COLOR``
         otherwise), else the label or prediction alone.
     """
-    import matplotlib.pyplot as plt
-
     imgs = _check_images(images)
     ncols = check_int("ncols", ncols, 1)
     if class_names is not None and (isinstance(class_names, str)
@@ -209,8 +207,6 @@ def plot_confusion_matrix(cm: object, class_names: Sequence[str] | None = None) 
         y axis "true", x axis "predicted"; the title gives the accuracy
         ``trace(cm) / sum(cm)``.
     """
-    import matplotlib.pyplot as plt
-
     m = check_array("cm", cm, ndims=(2,))
     k = m.shape[0]
     if k == 0 or m.shape[1] != k:
@@ -268,8 +264,6 @@ def show_images(images: object, titles: Sequence[str] | None = None, ncols: int 
     matplotlib.figure.Figure
         One axis per image, titled with ``titles``.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib import colormaps
 
     if isinstance(images, np.ndarray):
         if images.ndim == 2:

@@ -17,7 +17,24 @@ the receptive field of unit ``u`` of layer ``l`` is centred on
 ``start_l + u * j_l`` and spans ``r_l`` input pixels (some of them padding when
 the window hangs over the border).
 
-No NumPy and no TensorFlow here: the numbers are plain Python ints and floats.
+No arrays and no TensorFlow here: the numbers are plain Python ints and floats;
+``"same"`` padding comes from :func:`cnn_course.padding.same_padding`.
+
+See Also
+--------
+cnn_course.padding.output_size : the size of a layer's output (the other recurrence).
+cnn_course.widgets : an interactive view of the receptive field of a stack.
+
+References
+----------
+.. [1] A. Araujo, W. Norris and J. Sim, "Computing receptive fields of convolutional
+   neural networks", *Distill*, 2019, https://distill.pub/2019/computing-receptive-fields/
+.. [2] W. Luo, Y. Li, R. Urtasun and R. Zemel, "Understanding the effective receptive
+   field in deep convolutional neural networks", Advances in Neural Information
+   Processing Systems 29 (NIPS), 2016. (Only the centre of the receptive field matters
+   much: the *effective* receptive field is roughly Gaussian and much smaller.)
+.. [3] V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep learning",
+   arXiv:1603.07285, 2016.
 """
 from __future__ import annotations
 
@@ -25,6 +42,7 @@ import numbers
 from typing import Any, Iterable, Mapping, Sequence
 
 from ._validation import check_int
+from .padding import same_padding
 
 __all__ = ["receptive_field", "receptive_field_size"]
 
@@ -74,9 +92,9 @@ def _parse_layer(index: int, layer: Any) -> dict[str, Any]:
         if padding == "valid":
             padding = 0
         elif padding == "same":
-            # TensorFlow's rule pads total // 2 before; with an input size that is a multiple
-            # of the stride, total = max(d*(k-1) + 1 - s, 0).
-            padding = max((kernel - 1) * dilation + 1 - stride, 0) // 2
+            # TensorFlow's rule (padding before the first row/column) for an input size
+            # that is a multiple of the stride: the same for n = stride as for any such n.
+            padding = same_padding(stride, kernel, stride, dilation)[0]
         else:
             raise ValueError(f"{where} padding must be 'valid', 'same' or an int >= 0, "
                              f"got {padding!r}")
@@ -119,6 +137,16 @@ def receptive_field(layers: Iterable[Sequence[int] | Mapping[str, Any]]) -> list
     ------
     TypeError, ValueError
         If ``layers`` is empty or a layer is malformed (the message names it).
+
+    See Also
+    --------
+    receptive_field_size : just the size of the last layer.
+    cnn_course.padding.same_padding : the padding of ``"same"``.
+
+    References
+    ----------
+    .. [1] A. Araujo, W. Norris and J. Sim, "Computing receptive fields of convolutional
+       neural networks", *Distill*, 2019, https://distill.pub/2019/computing-receptive-fields/
 
     Examples
     --------
@@ -168,6 +196,10 @@ def receptive_field_size(layers: Iterable[Sequence[int] | Mapping[str, Any]]) ->
     """Receptive field size (in input pixels, per side) of one unit of the last layer.
 
     Shortcut for ``receptive_field(layers)[-1]["size"]``.
+
+    See Also
+    --------
+    receptive_field : size, jump and start after every layer.
 
     Examples
     --------

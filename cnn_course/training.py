@@ -1,36 +1,48 @@
 """Training, evaluating and analysing a Keras classifier: the steps every lesson repeats.
 
 - :func:`train` compiles (if needed), fits with a validation split *of the
-  training data*, shows Keras' progress bar and can checkpoint / resume.
+  training data*, shows Keras' progress bar and can checkpoint / resume with
+  Keras' own ``ModelCheckpoint`` and ``BackupAndRestore`` callbacks.
 - :func:`evaluate` gives the honest test-set loss and accuracy.
 - :func:`predict_labels` turns softmax outputs into class indices or names
   (``argmax``; Keras 3 has no ``predict_classes``).
+- :func:`seconds_per_step` times one training step on this machine (what an
+  epoch of a big network would cost).
 - :func:`confusion_matrix` and :func:`per_class_accuracy` (NumPy only) show
   which classes the network confuses.
 - :func:`export_weights` writes every trainable variable to a text file.
 
-Keras is imported inside the functions that need it.
+Keras is reached through the lazy proxy of :mod:`cnn_course._lazy`: importing this module
+does not import TensorFlow.
+
+References
+----------
+.. [1] D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization", ICLR 2015,
+   arXiv:1412.6980 (the default optimizer of :func:`train`).
+.. [2] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016,
+   Sec. 5.3 (validation sets), 7.8 (early stopping: keeping the best weights) and
+   Ch. 11 (practical methodology: confusion matrices, per-class performance).
 """
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import check_array, check_int
-
-if TYPE_CHECKING:  # for type hints only: Keras is imported inside the functions
-    import keras
+from ._lazy import keras
+from ._validation import check_array, check_int, check_model
 
 __all__ = [
     "train",
     "evaluate",
     "predict_labels",
+    "seconds_per_step",
     "confusion_matrix",
     "per_class_accuracy",
     "export_weights",
@@ -46,14 +58,6 @@ HISTORY_FILE = "history.json"
 
 
 # --------------------------------------------------------------------------- helpers
-def _check_model(model: Any) -> None:
-    import keras
-
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model (e.g. cnn_course.build_model(...)), "
-                        f"got {type(model).__name__}")
-
-
 def _prepare_x(model: Any, x: object, name: str = "x") -> np.ndarray:
     """Check a batch ``x`` against the model's input; add a missing channel axis.
 
@@ -78,29 +82,34 @@ def _prepare_x(model: Any, x: object, name: str = "x") -> np.ndarray:
     if len(arr) == 0:
         raise ValueError(f"{name} must contain at least one image, got shape {arr.shape}")
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values ({int((~np.isfinite(arr)).sum()):,} "
-                         f"of {arr.size:,}); a network cannot learn from them")
+        raise ValueError(f"{name} contains NaN or infinite values "
+                         f"({int((~np.isfinite(arr)).sum()):,} of {arr.size:,}); "
+                         f"a network cannot learn from them")
     if arr.dtype == np.uint8:
         warnings.warn(f"{name} has dtype uint8 (pixel values 0..255); networks train much "
                       f"better on floats in [0, 1]: use {name} / 255.0", stacklevel=3)
     return arr
 
 
-def _prepare_y(y: object, n: int, name: str = "y") -> np.ndarray:
-    """Integer labels of shape (N,) (Keras' CIFAR-10 (N, 1) labels are flattened)."""
+def _labels_1d(name: str, y: object, n: int | None = None) -> np.ndarray:
+    """Integer class labels of shape (N,): Keras' CIFAR-10 (N, 1) labels are flattened.
+
+    Floats holding whole numbers are accepted; NaN, fractions and negative labels are
+    rejected, and so is a length other than ``n`` (the number of images) when given.
+    """
     arr = check_array(name, y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"{name} must be integer class labels of shape (N,) or (N, 1), "
                          f"got shape {np.shape(y)}")
-    if len(arr) != n:
+    if n is not None and len(arr) != n:
         raise ValueError(f"{name} has {len(arr)} labels but x has {n} images")
     if not np.issubdtype(arr.dtype, np.integer):
-        if not np.all(arr == np.round(arr)):
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise ValueError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
-        arr = arr.astype(np.int64)
-    if arr.min() < 0:
+    arr = arr.astype(np.int64)
+    if arr.size and arr.min() < 0:
         raise ValueError(f"{name} must be >= 0, got {arr.min()}")
     return arr
 
@@ -117,11 +126,45 @@ def _ensure_compiled(model: Any) -> None:
     """Compile with Adam, sparse categorical cross-entropy and accuracy unless compiled."""
     if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         return
-    import keras
-
     model.compile(optimizer=keras.optimizers.Adam(),
                   loss=keras.losses.SparseCategoricalCrossentropy(),
                   metrics=["accuracy"])
+
+
+def _check_fraction(name: str, value: object) -> float:
+    """A float in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a float in [0, 1), got {value!r}")
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
+    return float(value)
+
+
+def _split_sizes(n: int, validation_split: float) -> tuple[int, int]:
+    """``(n_train, n_val)`` exactly as Keras splits: ``n_train = floor(n * (1 - split))``."""
+    n_train = int(np.floor(n * (1.0 - validation_split))) if validation_split else n
+    n_val = n - n_train
+    if validation_split and n_val == 0:
+        raise ValueError(f"validation_split={validation_split} leaves no validation image "
+                         f"out of {n:,}; use more images or validation_split=0")
+    if n_train == 0:
+        raise ValueError(f"validation_split={validation_split} leaves no training image "
+                         f"out of {n:,} (Keras keeps floor({n} * (1 - {validation_split})) = 0 "
+                         f"for training); use a smaller validation_split or more images")
+    return n_train, n_val
+
+
+def _check_checkpoint_dir(checkpoint_dir: object) -> Path:
+    """A folder that exists or can be created (an existing *file* is refused by name)."""
+    if not isinstance(checkpoint_dir, (str, os.PathLike)):
+        raise TypeError(f"checkpoint_dir must be a folder path (str or pathlib.Path) or None, "
+                        f"got {type(checkpoint_dir).__name__}")
+    folder = Path(checkpoint_dir)
+    for part in (folder, *folder.parents):
+        if part.exists() and not part.is_dir():
+            raise ValueError(f"checkpoint_dir must be a folder, but {part} is an existing file; "
+                             f"choose another name, e.g. {folder.with_suffix('')}_checkpoints")
+    return folder
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -140,90 +183,61 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def _callback_classes():
-    """The checkpointing callbacks (defined lazily: they subclass Keras classes)."""
-    import keras
+class _HistoryLog:
+    """The per-epoch logs of a checkpointed run, kept in ``history.json``.
 
-    class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-        """``ModelCheckpoint`` that writes to a temporary file, then moves it into place (``os.replace``)."""
+    A resumed ``fit`` only reports the epochs it ran itself; this log lets :func:`train`
+    return *all* epochs of the run. At the first epoch of a run, entries for that epoch
+    and later ones (left by an interrupted run that got further than its last backup)
+    are dropped; a fresh run (first epoch 0) therefore starts an empty history. It also
+    carries the "best so far" of the ``ModelCheckpoint`` over the restart, so a worse
+    epoch after the restart cannot overwrite the best weights of the earlier run.
+    :meth:`callback` wraps it in a public ``keras.callbacks.LambdaCallback``.
+    """
 
-        def _save_model(self, epoch, batch, logs):
-            final = self.filepath
-            tmp = str(Path(final).with_name("tmp-" + Path(final).name))
-            self.filepath = tmp
+    def __init__(self, path: Path, checkpoint: Any = None) -> None:
+        self.path = Path(path)
+        self.checkpoint = checkpoint
+        self.epochs: list[int] = []
+        self.logs: dict[str, list[float]] = {}
+        self._first = True
+
+    def callback(self) -> keras.callbacks.Callback:
+        return keras.callbacks.LambdaCallback(on_train_begin=self.on_train_begin,
+                                              on_epoch_begin=self.on_epoch_begin,
+                                              on_epoch_end=self.on_epoch_end)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._first = True
+        self.epochs, self.logs = [], {}
+        if self.path.exists():
             try:
-                super()._save_model(epoch, batch, logs)
-            finally:
-                self.filepath = final
-            if os.path.exists(tmp):
-                os.replace(tmp, final)
+                saved = json.loads(self.path.read_text(encoding="utf-8"))
+                self.epochs = [int(e) for e in saved["epoch"]]
+                self.logs = {k: [float(v) for v in vs] for k, vs in saved["history"].items()}
+            except (ValueError, KeyError, TypeError):
+                self.epochs, self.logs = [], {}
 
-    class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-        """``BackupAndRestore`` whose weights and epoch files are replaced atomically.
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if not self._first:
+            return
+        self._first = False
+        keep = [i for i, e in enumerate(self.epochs) if e < epoch]
+        self.epochs = [self.epochs[i] for i in keep]
+        self.logs = {k: [v[i] for i in keep] for k, v in self.logs.items()}
+        if self.checkpoint is not None and self.logs.get(self.checkpoint.monitor):
+            self.checkpoint.best = min(self.logs[self.checkpoint.monitor])
 
-        The weights are replaced first, then the epoch file: an interruption in
-        between at worst repeats one epoch, it never loads a half-written file.
-        """
-
-        def _save_model(self):
-            os.makedirs(self.backup_dir, exist_ok=True)
-            tmp = os.path.join(self.backup_dir, "tmp-latest.weights.h5")
-            self.model.save_weights(tmp, overwrite=True)
-            os.replace(tmp, self._weights_path)
-            meta = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
-            _atomic_write_text(Path(self._training_metadata_path), json.dumps(meta))
-
-    class HistoryFile(keras.callbacks.Callback):
-        """Keeps the per-epoch logs in ``history.json`` so a resumed run has them all.
-
-        At the first epoch of a run, entries for that epoch and later ones (from
-        a previous, interrupted run that got further than its last backup) are
-        dropped; a fresh run (first epoch 0) therefore starts an empty history.
-        """
-
-        def __init__(self, path: Path, checkpoint=None):
-            super().__init__()
-            self.path = Path(path)
-            self.checkpoint = checkpoint
-            self.epochs: list[int] = []
-            self.logs: dict[str, list[float]] = {}
-            self._first = True
-
-        def on_train_begin(self, logs=None):
-            self._first = True
-            self.epochs, self.logs = [], {}
-            if self.path.exists():
-                try:
-                    saved = json.loads(self.path.read_text(encoding="utf-8"))
-                    self.epochs = [int(e) for e in saved["epoch"]]
-                    self.logs = {k: [float(v) for v in vs] for k, vs in saved["history"].items()}
-                except (ValueError, KeyError, TypeError):
-                    self.epochs, self.logs = [], {}
-
-        def on_epoch_begin(self, epoch, logs=None):
-            if not self._first:
-                return
-            self._first = False
-            keep = [i for i, e in enumerate(self.epochs) if e < epoch]
-            self.epochs = [self.epochs[i] for i in keep]
-            self.logs = {k: [v[i] for i in keep] for k, v in self.logs.items()}
-            # Resume the "best so far" of ModelCheckpoint: a worse epoch after the
-            # restart must not overwrite the best weights of the earlier run.
-            if self.checkpoint is not None and self.logs.get(self.checkpoint.monitor):
-                self.checkpoint.best = min(self.logs[self.checkpoint.monitor])
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs.append(int(epoch))
-            for k, v in (logs or {}).items():
-                self.logs.setdefault(k, []).append(float(v))
-            _atomic_write_text(self.path, json.dumps({"epoch": self.epochs,
-                                                      "history": self.logs}, indent=1))
-
-    return AtomicModelCheckpoint, AtomicBackupAndRestore, HistoryFile
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epochs.append(int(epoch))
+        for k, v in (logs or {}).items():
+            self.logs.setdefault(k, []).append(float(v))
+        _atomic_write_text(self.path, json.dumps({"epoch": self.epochs,
+                                                  "history": self.logs}, indent=1))
 
 
 # --------------------------------------------------------------------------- training
-def train(model: Any, x: object, y: object, epochs: int = 5, batch_size: int = 64,
+def train(model: keras.Model, x: object, y: object, epochs: int = 5, batch_size: int = 64,
           validation_split: float = 0.1, checkpoint_dir: str | os.PathLike | None = None,
           verbose: str | int = "auto", callbacks: Sequence[Any] | None = None
           ) -> keras.callbacks.History:
@@ -231,8 +245,9 @@ def train(model: Any, x: object, y: object, epochs: int = 5, batch_size: int = 6
 
     Compiles the model first if it is not compiled (Adam, sparse categorical
     cross-entropy, accuracy). The validation images are the **last**
-    ``validation_split`` fraction of ``x`` (Keras' rule, applied before
-    shuffling); the test set is never used here -- keep it for :func:`evaluate`.
+    ``N - floor(N * (1 - validation_split))`` images of ``x`` (Keras' rule, applied
+    before shuffling); the test set is never used here -- keep it for :func:`evaluate`.
+    Every argument is checked before any work starts.
 
     Parameters
     ----------
@@ -245,17 +260,19 @@ def train(model: Any, x: object, y: object, epochs: int = 5, batch_size: int = 6
         Total number of epochs (a resumed run counts the epochs already done).
     batch_size : int >= 1
     validation_split : float in [0, 1)
-        0 disables validation.
+        0 disables validation; it must leave at least one image on each side.
     checkpoint_dir : path, optional
-        Folder for ``best.weights.h5`` (best weights so far by validation loss,
-        or by training loss without validation; Keras ``ModelCheckpoint``),
-        ``backup/`` (the latest weights, optimizer state and epoch, Keras
-        ``BackupAndRestore``, removed when training finishes) and
-        ``history.json`` (the per-epoch logs). Every file is written to a
-        temporary name and moved into place, so an interruption never leaves a
-        half-written file. Calling ``train`` again after an interruption
-        resumes at the first unfinished epoch with the saved weights. Load the
-        best weights afterwards with ``model.load_weights(...)``.
+        Folder (created if needed; an existing *file* is refused) for
+        ``best.weights.h5`` (best weights so far by validation loss, or by training
+        loss without validation: Keras ``ModelCheckpoint(save_best_only=True,
+        save_weights_only=True)``), ``backup/`` (the latest weights, optimizer state
+        and epoch: Keras ``BackupAndRestore(double_checkpoint=True)``, which keeps the
+        previous backup too and falls back on it if the latest cannot be read; removed
+        when training finishes) and ``history.json`` (the per-epoch logs, written to a
+        temporary name and moved into place). Calling ``train`` again after an
+        interruption resumes at the first unfinished epoch with the saved weights and
+        optimizer state. Load the best weights afterwards with
+        ``model.load_weights(Path(checkpoint_dir) / BEST_WEIGHTS_FILE)``.
     verbose : "auto", 0, 1 or 2
         Keras' progress display ("auto" shows the progress bar).
     callbacks : list of keras.callbacks.Callback, optional
@@ -270,73 +287,146 @@ def train(model: Any, x: object, y: object, epochs: int = 5, batch_size: int = 6
         *all* epochs of the run, those before the interruption included
         (read back from ``history.json``), so ``plot_history`` draws the whole
         curve.
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a ``keras.Model``, or a callback is not a Keras callback.
+    ValueError
+        Images or labels of the wrong shape, NaN images, labels outside ``0..K-1``,
+        a ``validation_split`` leaving no training or no validation image, or a
+        ``checkpoint_dir`` that is an existing file.
+
+    See Also
+    --------
+    evaluate : the test-set score, once training is over.
+    seconds_per_step : what one step of this model costs on this machine.
+    cnn_course.plots.plot_history : the learning curves of the returned history.
+
+    References
+    ----------
+    .. [1] D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization",
+       ICLR 2015, arXiv:1412.6980.
+    .. [2] L. Prechelt, "Early stopping -- but when?", in *Neural Networks: Tricks of
+       the Trade*, Springer, 1998 (keeping the weights of the best validation epoch).
     """
-    _check_model(model)
+    check_model(model)
     epochs = check_int("epochs", epochs, 1)
     batch_size = check_int("batch_size", batch_size, 1)
-    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)):
-        raise TypeError(f"validation_split must be a float in [0, 1), got {validation_split!r}")
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    validation_split = _check_fraction("validation_split", validation_split)
     if verbose not in ("auto", 0, 1, 2):
         raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
-    xs = _prepare_x(model, x)
-    ys = _prepare_y(y, len(xs))
-    _check_label_range(model, ys, "y")
-    n_val = int(len(xs) * validation_split)
-    if validation_split > 0 and n_val == 0:
-        raise ValueError(f"validation_split={validation_split} leaves no validation image "
-                         f"out of {len(xs)}; use more data or validation_split=0")
-    if len(xs) - n_val < 1:
-        raise ValueError("validation_split leaves no training image")
+    folder = None if checkpoint_dir is None else _check_checkpoint_dir(checkpoint_dir)
     extra = list(callbacks or [])
-    import keras
-
     for cb in extra:
         if not isinstance(cb, keras.callbacks.Callback):
             raise TypeError(f"callbacks must be keras.callbacks.Callback objects, "
                             f"got {type(cb).__name__}")
+    xs = _prepare_x(model, x)
+    ys = _labels_1d("y", y, len(xs))
+    _check_label_range(model, ys, "y")
+    n_train, n_val = _split_sizes(len(xs), validation_split)
     _ensure_compiled(model)
     if verbose != 0:
         where = (f"validating on the last {n_val:,} ({validation_split:.0%})"
                  if n_val else "no validation")
-        print(f"Training {model.name} on {len(xs) - n_val:,} images, {where}; "
+        print(f"Training {model.name} on {n_train:,} images, {where}; "
               f"batch size {batch_size}, {epochs} epoch(s)")
 
     own: list[Any] = []
-    history_cb = None
-    if checkpoint_dir is not None:
-        folder = Path(checkpoint_dir)
+    log = None
+    if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        Checkpoint, Backup, HistoryFile = _callback_classes()
-        monitor = "val_loss" if n_val else "loss"
-        best = Checkpoint(filepath=str(folder / BEST_WEIGHTS_FILE), monitor=monitor,
-                          mode="min", save_best_only=True, save_weights_only=True)
-        history_cb = HistoryFile(folder / HISTORY_FILE, checkpoint=best)
-        backup = Backup(backup_dir=str(folder / BACKUP_DIR))
+        best = keras.callbacks.ModelCheckpoint(
+            filepath=str(folder / BEST_WEIGHTS_FILE), monitor="val_loss" if n_val else "loss",
+            mode="min", save_best_only=True, save_weights_only=True)
+        log = _HistoryLog(folder / HISTORY_FILE, checkpoint=best)
+        backup = keras.callbacks.BackupAndRestore(backup_dir=str(folder / BACKUP_DIR),
+                                                  double_checkpoint=True)
         # Order matters at each epoch end: history and best weights are saved before the
         # backup records the epoch as done, so a resume never misses an epoch's logs or
         # best weights; the user's callbacks run last.
-        own = [history_cb, best, backup]
-        if verbose != 0 and (folder / BACKUP_DIR / "training_metadata.json").exists():
-            meta = json.loads((folder / BACKUP_DIR / "training_metadata.json").read_text())
-            print(f"Resuming from {folder / BACKUP_DIR} after epoch {meta.get('epoch')}")
+        own = [log.callback(), best, backup]
+        meta = folder / BACKUP_DIR / "training_metadata.json"
+        if verbose != 0 and meta.exists():
+            print(f"Resuming from {folder / BACKUP_DIR} after epoch "
+                  f"{json.loads(meta.read_text()).get('epoch')}")
     try:
         history = model.fit(xs, ys, epochs=epochs, batch_size=batch_size,
                             validation_split=validation_split, shuffle=True,
                             callbacks=own + extra, verbose=verbose)
     finally:
-        # BackupAndRestore leaves its restart epoch on the model (a Keras quirk): clear
-        # it, or the next fit() of this model would silently skip epochs.
-        if hasattr(model, "_initial_epoch"):
+        if folder is not None:
+            # BackupAndRestore tells fit() where to restart by setting the model's
+            # _initial_epoch, and Keras never clears it (no public way exists): without
+            # this line the next fit() of this model would silently skip those epochs.
             model._initial_epoch = None
-    if history_cb is not None:
-        history.epoch = list(history_cb.epochs)
-        history.history = {k: list(v) for k, v in history_cb.logs.items()}
+    if log is not None:
+        history.epoch = list(log.epochs)
+        history.history = {k: list(v) for k, v in log.logs.items()}
     return history
 
 
-def evaluate(model: Any, x_test: object, y_test: object, batch_size: int = 256) -> dict[str, float]:
+def seconds_per_step(model: keras.Model, x: object, y: object, batch_size: int = 32,
+                     steps: int = 3) -> float:
+    """Wall-clock seconds of one training step on this machine (forward, backward, update).
+
+    One warm-up step is run first and not counted (the first call may trace the model
+    into a graph), then ``steps`` steps on the first ``batch_size`` images are timed with
+    ``time.perf_counter`` and averaged. Multiply by the steps per epoch,
+    ``ceil(N / batch_size)``, for what a full epoch costs here (1,563 steps of 32 for
+    CIFAR-10's 50,000 images).
+
+    These are real training steps: they **change the model's weights** (and compile
+    an uncompiled model with the :func:`train` defaults). Time a model you have trained
+    already, or one you will not use afterwards.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x : array, shape (N, H, W, C), or (N, H, W) for a model taking (H, W, 1)
+        N >= ``batch_size``.
+    y : int array, shape (N,) or (N, 1)
+        Class labels ``0..K-1``.
+    batch_size : int >= 1
+    steps : int, 1..1000
+        Timed steps (more steps: a steadier average).
+
+    Returns
+    -------
+    float
+        Mean seconds per step, > 0.
+
+    See Also
+    --------
+    train : where the time is spent.
+    cnn_course.inspection.explain_params : the parameters each step updates.
+
+    References
+    ----------
+    .. [1] Python documentation, ``time.perf_counter``: a monotonic clock with the
+       highest available resolution, for measuring short durations.
+    """
+    check_model(model)
+    batch_size = check_int("batch_size", batch_size, 1)
+    steps = check_int("steps", steps, 1, 1000)
+    xs = _prepare_x(model, x)
+    ys = _labels_1d("y", y, len(xs))
+    _check_label_range(model, ys, "y")
+    if len(xs) < batch_size:
+        raise ValueError(f"x has {len(xs)} images, fewer than batch_size={batch_size}; "
+                         f"pass more images or a smaller batch_size")
+    _ensure_compiled(model)
+    xb, yb = xs[:batch_size], ys[:batch_size]
+    model.train_on_batch(xb, yb)  # warm-up: the first call may trace a graph
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(xb, yb)
+    return (time.perf_counter() - start) / steps
+
+
+def evaluate(model: keras.Model, x_test: object, y_test: object, batch_size: int = 256
+             ) -> dict[str, float]:
     """Loss and accuracy of ``model`` on held-out data (the honest test score).
 
     Parameters
@@ -351,11 +441,23 @@ def evaluate(model: Any, x_test: object, y_test: object, batch_size: int = 256) 
     -------
     dict
         ``{"loss": mean cross-entropy, "accuracy": fraction correct}`` as floats.
+
+    See Also
+    --------
+    train : fit the model first (on the training data only).
+    predict_labels : the predicted class of each image.
+    confusion_matrix : which classes are mistaken for which.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016,
+       Sec. 5.3: the test set estimates the generalisation error only if it was never
+       used to choose the model.
     """
-    _check_model(model)
+    check_model(model)
     batch_size = check_int("batch_size", batch_size, 1)
     xs = _prepare_x(model, x_test, "x_test")
-    ys = _prepare_y(y_test, len(xs), "y_test")
+    ys = _labels_1d("y_test", y_test, len(xs))
     _check_label_range(model, ys, "y_test")
     _ensure_compiled(model)
     result = model.evaluate(xs, ys, batch_size=batch_size, verbose=0, return_dict=True)
@@ -369,7 +471,7 @@ def evaluate(model: Any, x_test: object, y_test: object, batch_size: int = 256) 
     return out
 
 
-def predict_labels(model: Any, x: object, class_names: Sequence[str] | None = None,
+def predict_labels(model: keras.Model, x: object, class_names: Sequence[str] | None = None,
                    batch_size: int = 256) -> np.ndarray:
     """Predicted class of each image: ``argmax`` of the softmax output.
 
@@ -386,8 +488,14 @@ def predict_labels(model: Any, x: object, class_names: Sequence[str] | None = No
     ndarray, shape (N,)
         Integer class indices, or the class names (dtype str) when
         ``class_names`` is given.
+
+    See Also
+    --------
+    evaluate : the accuracy of these predictions against true labels.
+    confusion_matrix : count predictions per (true, predicted) pair.
+    cnn_course.data.class_names : the names of a dataset's classes.
     """
-    _check_model(model)
+    check_model(model)
     batch_size = check_int("batch_size", batch_size, 1)
     k = model.output_shape[-1]
     if class_names is not None:
@@ -406,22 +514,8 @@ def predict_labels(model: Any, x: object, class_names: Sequence[str] | None = No
 
 
 # --------------------------------------------------------------------------- analysis
-def _labels_1d(name: str, y: object) -> np.ndarray:
-    arr = check_array(name, y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must have shape (N,) or (N, 1), got {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise ValueError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
-        arr = arr.astype(np.int64)
-    if arr.size and arr.min() < 0:
-        raise ValueError(f"{name} must be >= 0, got {arr.min()}")
-    return arr.astype(np.int64)
-
-
-def confusion_matrix(y_true: object, y_pred: object, num_classes: int | None = None) -> np.ndarray:
+def confusion_matrix(y_true: object, y_pred: object, num_classes: int | None = None
+                     ) -> np.ndarray:
     """Count how often each true class is predicted as each class.
 
     ``cm[i, j]`` = number of samples with true class ``i`` predicted as ``j``
@@ -438,6 +532,16 @@ def confusion_matrix(y_true: object, y_pred: object, num_classes: int | None = N
     -------
     ndarray of int64, shape (K, K)
         ``cm.sum() == N``.
+
+    See Also
+    --------
+    per_class_accuracy : the diagonal divided by the row sums.
+    cnn_course.plots.plot_confusion_matrix : draw it.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT Press, 2016,
+       Ch. 11 (practical methodology: performance metrics).
 
     Examples
     --------
@@ -474,6 +578,15 @@ def per_class_accuracy(cm: object) -> np.ndarray:
     -------
     ndarray of float, shape (K,)
         ``nan`` for a class with no sample.
+
+    See Also
+    --------
+    confusion_matrix : what ``cm`` is.
+
+    Examples
+    --------
+    >>> per_class_accuracy([[3, 1], [0, 2]])
+    array([0.75, 1.  ])
     """
     m = check_array("cm", cm, ndims=(2,))
     if m.shape[0] != m.shape[1] or m.shape[0] == 0:
@@ -485,7 +598,7 @@ def per_class_accuracy(cm: object) -> np.ndarray:
         return np.where(totals > 0, np.diag(m) / np.where(totals > 0, totals, 1), np.nan)
 
 
-def export_weights(model: Any, path: str | os.PathLike, precision: int = 7) -> Path:
+def export_weights(model: keras.Model, path: str | os.PathLike, precision: int = 7) -> Path:
     """Write every trainable variable's name, shape and values to a text file.
 
     One block per variable, in ``model.trainable_variables`` order::
@@ -512,8 +625,13 @@ def export_weights(model: Any, path: str | os.PathLike, precision: int = 7) -> P
     -------
     pathlib.Path
         The file written.
+
+    See Also
+    --------
+    cnn_course.inspection.explain_params : how many values each variable holds.
+    cnn_course.inspection.plot_kernels : the first layer's kernels as images.
     """
-    _check_model(model)
+    check_model(model)
     precision = check_int("precision", precision, 1, 17)
     path = Path(path)
     if path.is_dir():

@@ -46,6 +46,8 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LESSON_03 = "03_stride_padding_dilation.ipynb"
 LESSON_02 = "02_convolution_by_hand.ipynb"
 VIEWPORT = {"width": 1280, "height": 800}
+SCREENS = [{"width": 1280, "height": 800}, {"width": 1920, "height": 1080}]
+EXPLORERS = "explorers.ipynb"     # every explorer, each in a demanding state (written by the test)
 RUN_TIMEOUT_S = 90           # one lesson, all cells, quick mode (about 10 s measured)
 CHROMIUM_ARGS = [
     "--no-sandbox",          # needed as root (CI containers)
@@ -81,6 +83,7 @@ def jupyter_server(tmp_path_factory):
     root.mkdir()
     for name in (LESSON_02, LESSON_03):   # the lessons only need the installed cnn_course
         shutil.copy(NOTEBOOKS / name, root / name)
+    nbformat.write(_explorers_notebook(), root / EXPLORERS)
     config, settings, notary = base / "config", base / "settings", base / "notary"
     notary.mkdir()
     (config / "labconfig").mkdir(parents=True)
@@ -258,8 +261,11 @@ def _open_and_run_all(page, server: dict, notebook: str) -> tuple[float, list[st
         prompts = state["prompts"]
         if prompts and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts):
             break
-        busy = state["status"] != "idle" or any(p == "[*]:" for p in prompts)
-        if busy or any(re.fullmatch(r"\[\d+\]:", p) for p in prompts):
+        queued = any(p == "[*]:" for p in prompts)
+        busy = state["status"] != "idle" or queued
+        # a busy kernel alone is not a started run (it is busy while it starts up, and a
+        # Run All issued then is lost): only queued or numbered cells count
+        if queued or any(re.fullmatch(r"\[\d+\]:", p) for p in prompts):
             started = started or time.monotonic()
         if busy or started is None:
             quiet_since = None
@@ -508,3 +514,87 @@ def test_lesson02_conv_stepper_step_forward(page, jupyter_server):
     assert not _error_outputs(page), _error_outputs(page)
     assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
     assert not _save(page, jupyter_server, LESSON_02), "problems in the saved notebook"
+
+
+# ----------------------------------------------------------------------------- every explorer fits
+# Issue 19: the receptive-field explorer was cut off at 1280x800 (stride and dilation boxes,
+# slider values, presets), a 15x15 kernel table pushed the images off screen, the pooling
+# explorer truncated "average". Each explorer is shown in the state that used to break it.
+EXPLORER_CELLS = {     # name -> (code, a text only that explorer shows)
+    "conv_explorer": ("w = cc.widgets.conv_explorer()\nw.filter.value = 'gaussian'\n"
+                      "w.kernel_size.value = 15\nw", "kernel: gaussian"),
+    "pool_explorer": ("w = cc.widgets.pool_explorer()\nw.mode.value = 'avg'\nw",
+                      "average pooled"),
+    "conv_stepper": ("w = cc.widgets.conv_stepper()\nw.padding.value = 1\nw.step.value = 10\nw",
+                     "Convolution step by step"),
+    "receptive_field_explorer": (
+        "w = cc.widgets.receptive_field_explorer()\n"
+        "w.preset.value = 'LeNet-5 (5x5 conv, 2x2 pool, x2)'\nw.input_size.value = 64\n"
+        "w.add_layer('conv', 3, 2, 2)\nw",
+        "Red: receptive field"),
+}
+
+
+def _explorers_notebook():
+    cells = [nbformat.v4.new_code_cell("import cnn_course as cc\ncfg = cc.setup(tensorflow=False)")]
+    cells += [nbformat.v4.new_code_cell(code) for code, _ in EXPLORER_CELLS.values()]
+    return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+
+
+# Everything inside the widget that sticks out of its output area, or whose text is cut off.
+_OVERFLOW_JS = """e => {
+  const out = e.closest('.jp-OutputArea-output');
+  const limit = Math.min(out.getBoundingClientRect().right, window.innerWidth);
+  const bad = [];
+  for (const d of [e, ...e.querySelectorAll('*')]) {
+    const r = d.getBoundingClientRect();
+    const st = getComputedStyle(d);
+    if (r.width === 0 || r.height === 0 || st.visibility === 'hidden') continue;
+    if (d.closest('details:not([open]) > :not(summary)')) continue;   // folded away
+    const name = d.tagName.toLowerCase() + '.' + String(d.className).split(' ').slice(0, 2).join('.');
+    if (r.right > limit + 1)
+      bad.push(`${name} '${(d.textContent || '').trim().slice(0, 30)}' ends at x=${Math.round(r.right)} > ${Math.round(limit)}`);
+    if (d.matches('button, label, .widget-label, .widget-readout, select')
+        && d.scrollWidth > d.clientWidth + 1)
+      bad.push(`text cut off in ${name}: '${(d.textContent || '').trim().slice(0, 30)}' needs ${d.scrollWidth} px, has ${d.clientWidth}`);
+  }
+  return {limit: limit, bad: bad.slice(0, 15), scroll: [out.scrollWidth, out.clientWidth]};
+}"""
+
+
+@pytest.fixture(scope="module")
+def explorers(browser, jupyter_server):
+    """The generated notebook with every explorer, all cells run."""
+    with _new_page(browser, jupyter_server) as page:
+        elapsed, _ = _open_and_run_all(page, jupyter_server, EXPLORERS)
+        print(f"\n{EXPLORERS}: all cells ran in {elapsed:.1f} s")
+        yield page
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s['width']}x{s['height']}")
+@pytest.mark.parametrize("name", list(EXPLORER_CELLS))
+def test_every_explorer_fits_the_screen_width(explorers, name, screen):
+    page = explorers
+    page.set_viewport_size(screen)
+    try:
+        widget = _output_with(page, EXPLORER_CELLS[name][1])
+        page.wait_for_timeout(500)                # let JupyterLab lay out at the new size
+        widget.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+        size = f"{screen['width']}x{screen['height']}"
+        page.screenshot(path=str(ARTIFACTS / f"explorer_{name}_{size}.png"))
+        box = widget.bounding_box()
+        found = widget.evaluate(_OVERFLOW_JS)
+        visible = page.locator(".jp-NotebookPanel .jp-Notebook").first.evaluate(
+            "e => e.clientHeight")
+        print(f"\n{name} at {size}: {box['width']:.0f}x{box['height']:.0f} px at "
+              f"x={box['x']:.0f}; notebook shows {visible} px of height")
+    finally:
+        page.set_viewport_size(VIEWPORT)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= screen["width"], (
+        f"{name} spans x={box['x']:.0f}..{box['x'] + box['width']:.0f} on a "
+        f"{screen['width']} px wide screen")
+    assert not found["bad"], f"{name} at {size}: " + "; ".join(found["bad"])
+    assert found["scroll"][0] <= found["scroll"][1] + 1, (
+        f"{name} at {size}: the output area scrolls sideways {found['scroll']}")

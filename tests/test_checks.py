@@ -10,8 +10,8 @@ from cnn_course import checks
 
 
 def fails_with(check, func, *pattern_parts, **kwargs):
-    """Run ``check(func)``; assert it raises AssertionError matching every pattern part."""
-    with pytest.raises(AssertionError) as info:
+    """Run ``check(func)``; assert it raises CheckFailed matching every pattern part."""
+    with pytest.raises(checks.CheckFailed) as info:
         check(func, **kwargs)
     message = str(info.value)
     for part in pattern_parts:
@@ -60,7 +60,7 @@ def conv2d(x, kernel, stride=1, padding=0, flip=False, first_channel_only=False,
 
 def test_pad2d():
     checks.check_pad2d(pad2d)
-    fails_with(checks.check_pad2d, stub, "not done yet")
+    fails_with(checks.check_pad2d, stub, "answer missing")
     fails_with(checks.check_pad2d,  # np.pad(x, int) pads the channel axis too
                lambda x, p: np.pad(x, p) if isinstance(p, int) else pad2d(x, p),
                r"output shape \(6, 7, 6\), expected \(6, 7, 2\)", "channel axis")
@@ -85,7 +85,7 @@ def test_pad2d():
 
 def test_output_size():
     checks.check_output_size(output_size)
-    fails_with(checks.check_output_size, stub, "not done yet")
+    fails_with(checks.check_output_size, stub, "answer missing")
     fails_with(checks.check_output_size,
                lambda n, k, stride=1, padding=0, dilation=1: output_size(n, k, 1, padding,
                                                                          dilation),
@@ -113,7 +113,7 @@ def test_output_size():
 
 def test_conv2d():
     checks.check_conv2d(conv2d)
-    fails_with(checks.check_conv2d, stub, "not done yet")
+    fails_with(checks.check_conv2d, stub, "answer missing")
     fails_with(checks.check_conv2d, lambda x, k, stride=1, padding=0: conv2d(x, k, stride,
                                                                              padding, flip=True),
                "values differ at", "did you flip the kernel")
@@ -145,7 +145,7 @@ def log_kernel(size, sigma, zero_mean=True, sign=1.0):
 
 def test_gaussian_kernel():
     checks.check_gaussian_kernel(gaussian_kernel)
-    fails_with(checks.check_gaussian_kernel, stub, "not done yet")
+    fails_with(checks.check_gaussian_kernel, stub, "answer missing")
     fails_with(checks.check_gaussian_kernel, lambda s, g: gaussian_kernel(s, g, normalise=False),
                "values differ", "sum so the weights add up to 1")
     fails_with(checks.check_gaussian_kernel, lambda s, g: gaussian_kernel(s, g, centred=False),
@@ -154,7 +154,7 @@ def test_gaussian_kernel():
 
 def test_log_kernel():
     checks.check_log_kernel(log_kernel)
-    fails_with(checks.check_log_kernel, stub, "not done yet")
+    fails_with(checks.check_log_kernel, stub, "answer missing")
     fails_with(checks.check_log_kernel, lambda s, g: log_kernel(s, g, zero_mean=False),
                "expected 0: subtract the mean")
     fails_with(checks.check_log_kernel, lambda s, g: log_kernel(s, g, sign=-1.0),
@@ -172,7 +172,7 @@ def _sobel(image):
 
 def test_gradient_magnitude():
     checks.check_gradient_magnitude(lambda im: np.hypot(*_sobel(im)))  # zero borders are fine
-    fails_with(checks.check_gradient_magnitude, stub, "not done yet")
+    fails_with(checks.check_gradient_magnitude, stub, "answer missing")
     fails_with(checks.check_gradient_magnitude, lambda im: np.abs(_sobel(im)[0]),
                "values differ", r"\|?Gx\|? only")
     fails_with(checks.check_gradient_magnitude,
@@ -198,7 +198,7 @@ def pool(x, pool_size=2, stride=None, op=np.max, hard_coded=False, start_at_zero
 
 def test_max_pool():
     checks.check_max_pool(pool)
-    fails_with(checks.check_max_pool, stub, "not done yet")
+    fails_with(checks.check_max_pool, stub, "answer missing")
     fails_with(checks.check_max_pool, lambda x, k=2, stride=None: pool(x, k, stride,
                                                                        hard_coded=True),
                r"output shape \(2, 3, 2\), expected \(4, 6, 2\)", "hard-coded to the pool size")
@@ -213,7 +213,7 @@ def test_max_pool():
 
 def test_avg_pool():
     checks.check_avg_pool(lambda x, k=2, stride=None: pool(x, k, stride, np.mean))
-    fails_with(checks.check_avg_pool, stub, "not done yet")
+    fails_with(checks.check_avg_pool, stub, "answer missing")
     fails_with(checks.check_avg_pool, lambda x, k=2, stride=None: pool(x, k, stride, np.mean,
                                                                        hard_coded=True),
                "hard-coded to the pool size")
@@ -226,7 +226,7 @@ def test_param_counts():
     checks.check_conv_params(lambda kh, kw, c, f, bias=True: kh * kw * c * f + f * bias)
     checks.check_dense_params(lambda n, u, bias=True: n * u + u * bias)
     checks.check_bn_params(lambda c: 4 * c)
-    fails_with(checks.check_conv_params, stub, "not done yet")
+    fails_with(checks.check_conv_params, stub, "answer missing")
     fails_with(checks.check_conv_params, lambda kh, kw, c, f, bias=True: kh * kw * c * f,
                "returned 288, Keras counts 320", "one bias per filter")
     fails_with(checks.check_conv_params, lambda kh, kw, c, f, bias=True: kh * kw * f + f,
@@ -252,13 +252,13 @@ def receptive_field_sizes(layers, jump_of="previous"):
 
 def test_receptive_field():
     checks.check_receptive_field(receptive_field_sizes)
-    fails_with(checks.check_receptive_field, stub, "not done yet")
+    fails_with(checks.check_receptive_field, stub, "answer missing")
     fails_with(checks.check_receptive_field, lambda l: receptive_field_sizes(l, "none"),
                r"returned \[3, 4, 6\], expected \[3, 4, 8\]", "the strides are ignored")
     fails_with(checks.check_receptive_field, lambda l: receptive_field_sizes(l, "own"),
                "layers \\*before\\* this one")
     fails_with(checks.check_receptive_field, lambda l: receptive_field_sizes(l)[-1],
-               "must return a list")
+               "expected a list")
 
 
 # --------------------------------------------------------------------------- lesson 11
@@ -276,7 +276,7 @@ def test_worst_class_and_most_confused():
 
     checks.check_worst_class(worst, cm=CM)
     checks.check_most_confused(confused, cm=CM)
-    fails_with(checks.check_worst_class, stub, "not done yet", cm=CM)
+    fails_with(checks.check_worst_class, stub, "answer missing", cm=CM)
     fails_with(checks.check_worst_class, lambda cm: int(np.argmin(np.diag(cm))),
                "divide the diagonal by the row sums", cm=CM)
     fails_with(checks.check_worst_class,
@@ -313,7 +313,7 @@ def cbapd(x, filters=6, kernel_size=5, pool_size=2, dropout=0.2, order="CBAPD", 
 
 def test_cbapd_block():
     checks.check_cbapd_block(cbapd)
-    fails_with(checks.check_cbapd_block, stub, "not done yet")
+    fails_with(checks.check_cbapd_block, stub, "answer missing")
     fails_with(checks.check_cbapd_block, lambda x, **kw: cbapd(x, order="CABPD", **kw),
                "layer 2 is Activation, expected BatchNormalization")
     fails_with(checks.check_cbapd_block, lambda x, **kw: cbapd(x, order="CBAP", **kw),
@@ -339,7 +339,7 @@ def inception(x, filters, strides=1, n_branches=4, bias=True):
 
 def test_inception_block():
     checks.check_inception_block(inception)
-    fails_with(checks.check_inception_block, stub, "not done yet")
+    fails_with(checks.check_inception_block, stub, "answer missing")
     fails_with(checks.check_inception_block, lambda x, f, strides=1: inception(x, f, strides, 3),
                r"output shape \(None, 16, 16, 12\), expected \(None, 16, 16, 16\)",
                "concatenate the four branches")
@@ -367,7 +367,7 @@ def residual(x, filters, strides=1, relu_before_add=False, no_final_relu=False, 
 
 def test_residual_block():
     checks.check_residual_block(residual)
-    fails_with(checks.check_residual_block, stub, "not done yet")
+    fails_with(checks.check_residual_block, stub, "answer missing")
     fails_with(checks.check_residual_block,
                lambda x, f, strides=1: residual(x, f, strides, relu_before_add=True),
                "added before the final activation|apply the final ReLU after adding")
@@ -380,3 +380,134 @@ def test_residual_block():
     fails_with(checks.check_residual_block,
                lambda x, f, strides=1: residual(x, f, strides, bias=True),
                "parameters, expected", "use_bias=False")
+
+
+# --------------------------------------------------------------------------- issue 15: diagnoses
+def test_conv2d_window_must_move_by_the_stride():
+    def at_i(x, kernel, stride=1, padding=0):  # window starts at i instead of i * stride
+        full = conv2d(x, kernel, 1, padding)
+        return full[:(x.shape[0] + 2 * padding - kernel.shape[0]) // stride + 1,
+                    :(x.shape[1] + 2 * padding - kernel.shape[1]) // stride + 1]
+
+    message = fails_with(checks.check_conv2d, at_i, "values differ", r"i \* stride")
+    assert "flip" not in message
+
+
+def test_avg_pool_must_divide_by_the_window_size():
+    fails_with(checks.check_avg_pool, lambda x, k=2, stride=None: pool(x, k, stride, np.sum),
+               "values differ", "sum of each window", r"k \* k")
+    message = fails_with(checks.check_avg_pool,
+                         lambda x, k=2, stride=None: pool(x, k, stride, np.sum) / k,
+                         "values differ", r"k \* k, not by k")
+    assert "sum of each window" not in message
+
+
+def test_worst_class_best_class_is_named_as_such():
+    message = fails_with(checks.check_worst_class,
+                         lambda cm: int(np.argmax(np.diag(cm) / cm.sum(axis=1))), "best class",
+                         cm=CM)
+    assert "row sums" not in message
+
+
+def test_output_size_one_sided_padding_gets_one_hint():
+    def pad_once(n, k, stride=1, padding=0, dilation=1):
+        if isinstance(padding, int):
+            return (n + padding - dilation * (k - 1) - 1) // stride + 1
+        return output_size(n, k, stride, padding, dilation)
+
+    message = fails_with(checks.check_output_size, pad_once, "both sides")
+    assert "+ 1" not in message and "; or" not in message
+
+
+def test_output_size_lookup_table_of_fixed_inputs_fails():
+    from cnn_course.checks.cases import CASES
+
+    table = {}
+    for case in CASES["output_size"](0)[:15]:  # the fixed cases, same every run
+        n, k = case["args"]
+        table[(n, k) + tuple(case["kwargs"].values())] = output_size(n, k, **case["kwargs"])
+    fails_with(checks.check_output_size,
+               lambda n, k, stride=1, padding=0, dilation=1:
+               table.get((n, k, stride, padding, dilation), 1), "returned 1, expected")
+
+
+def test_random_cases_change_with_the_seed():
+    from cnn_course.checks.cases import CASES
+
+    for check_id, draw in CASES.items():
+        a, b = draw(1), draw(2)
+        assert len(a) == len(b) and len(a) >= 4, check_id
+        assert repr(a) != repr(b), f"{check_id}: the cases do not depend on the seed"
+
+
+def test_stub_and_undefined_say_the_answer_is_missing():
+    message = fails_with(checks.check_conv2d, stub, "answer missing", "NotImplementedError")
+    assert "Traceback" not in message
+    fails_with(checks.check_pad2d, 3, "not a function")
+    from cnn_course import padding
+
+    fails_with(checks.check_pad2d, padding.pad2d, "cnn_course's own function")
+
+
+def inception_variant(x, filters, strides=1, where="first", axis=-1, b4_stride=True):
+    def cbr(y, k, s=1):
+        y = layers.Conv2D(filters, k, strides=s, padding="same")(y)
+        y = layers.BatchNormalization()(y)
+        return layers.Activation("relu")(y)
+
+    first = strides if where == "first" else 1
+    later = strides if where == "later" else 1
+    b1 = cbr(x, 1, strides)
+    b2 = cbr(cbr(x, 1, first), 3, later)
+    b3 = cbr(cbr(x, 1, first), 5, later)
+    if where == "pool":
+        b2, b3 = cbr(cbr(x, 1, strides), 3), cbr(cbr(x, 1, strides), 5)
+        b4 = cbr(layers.MaxPooling2D(3, strides=strides, padding="same")(x), 1, 1)
+    else:
+        b4 = cbr(layers.MaxPooling2D(3, strides=1, padding="same")(x), 1,
+                 strides if b4_stride else 1)
+    return layers.Concatenate(axis=axis)([b1, b2, b3, b4])
+
+
+def test_inception_stride_placement_and_axis():
+    fails_with(checks.check_inception_block,
+               lambda x, f, strides=1: inception_variant(x, f, strides, where="later"),
+               r"the 3x3 Conv2D of branch \d .* has strides=2", "first convolution")
+    fails_with(checks.check_inception_block,
+               lambda x, f, strides=1: inception_variant(x, f, strides, where="pool"),
+               "max-pooling of the pool branch has strides=2", "1x1 convolution")
+    message = fails_with(checks.check_inception_block,
+                         lambda x, f, strides=1: inception_variant(x, f, strides, axis=1),
+                         "concatenated on axis 1", "channel axis")
+    assert "padding" not in message
+    message = fails_with(checks.check_inception_block,
+                         lambda x, f, strides=1: inception_variant(x, f, strides,
+                                                                   b4_stride=False),
+                         "different sizes", "pool branch too")
+    assert "Traceback" not in message
+
+
+def test_residual_stride_on_second_conv_and_projection_without_bn():
+    def variant(x, filters, strides=1, stride_second=False, projection_bn=True):
+        y = layers.Conv2D(filters, 3, strides=1 if stride_second else strides, padding="same",
+                          use_bias=False)(x)
+        y = layers.Activation("relu")(layers.BatchNormalization()(y))
+        y = layers.Conv2D(filters, 3, strides=strides if stride_second else 1, padding="same",
+                          use_bias=False)(y)
+        y = layers.BatchNormalization()(y)
+        shortcut = x
+        if strides != 1 or x.shape[-1] != filters:
+            shortcut = layers.Conv2D(filters, 1, strides=strides, padding="same",
+                                     use_bias=False)(x)
+            if projection_bn:
+                shortcut = layers.BatchNormalization()(shortcut)
+        return layers.Activation("relu")(layers.Add()([y, shortcut]))
+
+    variant_ok = variant  # the right block passes
+    checks.check_residual_block(variant_ok)
+    fails_with(checks.check_residual_block,
+               lambda x, f, strides=1: variant(x, f, strides, stride_second=True),
+               "second 3x3 convolution has strides=2", "first 3x3 convolution")
+    fails_with(checks.check_residual_block,
+               lambda x, f, strides=1: variant(x, f, strides, projection_bn=False),
+               "projection shortcut has no BatchNormalization")

@@ -1,4 +1,7 @@
-"""conv2d / conv2d_naive against TensorFlow, plus the size helpers and every error path.
+"""conv2d and its strategies against TensorFlow, conv_arguments, and every error path.
+
+(The size helpers and pad2d are tested in test_padding.py, the size limit in
+test_validation.py.)
 
 Accuracy criterion: inputs uniform in [-1, 1] and kernel weights uniform in
 [-1, 1] / sqrt(kh*kw*C) (the fan-in scaling of a real layer, so outputs are O(1));
@@ -21,7 +24,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnn_course.conv import conv2d, conv2d_naive, output_size, pad2d, same_padding
+from cnn_course.conv import (ConvArgs, conv2d, conv2d_im2col, conv2d_naive, conv2d_shift_add,
+                             conv_arguments, pad2d)
 
 tf = pytest.importorskip("tensorflow")
 
@@ -127,6 +131,67 @@ def test_conv2d_with_bias_matches_keras_conv2d(case, use_naive):
     assert np.abs(out - ref).max() <= ATOL
 
 
+@settings(max_examples=80, deadline=None)
+@given(conv_cases(max_size=30, max_channels=1, max_filters=1))
+def test_shift_add_and_im2col_both_match_tf_on_image_filtering(case):
+    x, k, stride, padding, dilation, tf_padding = case
+    ref = tf_conv(x, k, stride, tf_padding, dilation)
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation)
+    shift_add = conv2d_shift_add(x, k, **kwargs)
+    im2col = conv2d_im2col(x, k, **kwargs)
+    assert shift_add.shape == im2col.shape == ref.shape
+    assert np.abs(shift_add - ref).max() <= ATOL and np.abs(im2col - ref).max() <= ATOL
+    np.testing.assert_array_equal(conv2d(x, k, **kwargs), shift_add)  # what conv2d dispatches to
+
+
+@settings(max_examples=40, deadline=None)
+@given(conv_cases(max_size=20), st.booleans())
+def test_conv2d_dispatches_to_im2col_bit_for_bit(case, use_bias):
+    x, k, stride, padding, dilation, _ = case
+    bias = np.linspace(-1, 1, k.shape[3]) if use_bias else None
+    kwargs = dict(bias=bias, stride=stride, padding=padding, dilation=dilation)
+    out = conv2d(x, k, **kwargs)
+    if k.shape[2:] == (1, 1):
+        np.testing.assert_array_equal(out, conv2d_shift_add(x, k, **kwargs))
+    else:
+        np.testing.assert_array_equal(out, conv2d_im2col(x, k, **kwargs))
+
+
+def test_shift_add_bands_cover_large_images():
+    # more than one band of ~64k output pixels, and a stride that does not divide the size
+    rng = np.random.default_rng(5)
+    img, k = rng.normal(size=(301, 299)), rng.normal(size=(4, 3))
+    for kwargs in (dict(), dict(stride=(3, 2), padding="same"), dict(dilation=2, padding=(2, 1))):
+        np.testing.assert_allclose(conv2d_shift_add(img, k, **kwargs),
+                                   conv2d_im2col(img, k, **kwargs), atol=1e-12)
+
+
+def test_shift_add_needs_one_channel_and_one_filter():
+    with pytest.raises(ValueError, match=__import__("re").escape(
+            "conv2d_shift_add needs one input channel and one filter (kernel of shape (kh, kw) "
+            "or (kh, kw, 1, 1)); got kernel shape (3, 3, 3, 4): use conv2d or conv2d_im2col")):
+        conv2d_shift_add(X4, K4)
+
+
+def test_conv_arguments_fields():
+    x = np.arange(2 * 5 * 6 * 3, dtype=np.uint8).reshape(2, 5, 6, 3)
+    k = np.arange(3 * 2 * 3 * 4, dtype=np.float32).reshape(3, 2, 3, 4)
+    a = conv_arguments(x, k, 1.5, stride=(2, 1), padding="same", dilation=(1, 2), mode="convolve")
+    assert isinstance(a, ConvArgs)
+    assert a.x4.shape == (2, 5, 6, 3) and a.x4.dtype == np.float32
+    np.testing.assert_array_equal(a.x4, x)
+    np.testing.assert_array_equal(a.k4, k[::-1, ::-1])               # already rotated
+    np.testing.assert_array_equal(a.bias, [1.5] * 4)
+    assert (a.stride, a.dilation, a.mode, a.x_ndim) == ((2, 1), (1, 2), "convolve", 4)
+    assert a.pads == ((1, 1), (1, 1)) and a.out_hw == (3, 6) and a.dtype == np.float32
+    assert a.padded_input().shape == (2, 7, 8, 3) and a.padded_input()[:, 0].sum() == 0
+    with pytest.raises(AttributeError):
+        a.stride = (1, 1)                                            # frozen
+    b = conv_arguments(np.zeros((4, 4)), np.ones((2, 2)))
+    assert b.x_ndim == 2 and b.k4.shape == (2, 2, 1, 1) and b.bias is None
+    assert b.padded_input() is b.x4 and b.out_hw == (3, 3)
+
+
 def test_stride_and_dilation_together_via_dilated_kernel_equivalence():
     rng = np.random.default_rng(3)
     x = rng.uniform(-1, 1, (2, 17, 19, 3)).astype(np.float32)
@@ -175,7 +240,7 @@ def test_convolve_flips_only_spatial_axes():
                                atol=1e-12)
 
 
-@pytest.mark.parametrize("fn", [conv2d, conv2d_naive])
+@pytest.mark.parametrize("fn", [conv2d, conv2d_naive, conv2d_im2col])
 def test_dtype_rules_and_no_uint8_overflow(fn):
     img = np.full((5, 5), 255, dtype=np.uint8)
     out = fn(img, np.ones((3, 3), dtype=np.float32))
@@ -217,58 +282,6 @@ def test_padding_forms_are_equivalent():
         np.testing.assert_allclose(a, other, atol=1e-12)
 
 
-# ----------------------------------------------------------------------------- size helpers
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 60), st.integers(1, 8), st.integers(1, 5), st.integers(1, 4))
-def test_same_padding_and_output_size_match_tf_rule(n, k, s, d):
-    before, after = same_padding(n, k, s, d)
-    assert before in (after, after - 1)  # extra cell at the end
-    assert output_size(n, k, s, "same", d) == -(-n // s)
-    assert output_size(n, k, s, (before, after), d) == -(-n // s)
-    if d * (k - 1) + 1 <= n:
-        assert output_size(n, k, s, "valid", d) == (n - d * (k - 1) - 1) // s + 1
-        assert output_size(n, k, s, 0, d) == output_size(n, k, s, "valid", d)
-
-
-def test_output_size_examples():
-    assert output_size(28, 3) == 26
-    assert output_size(28, 3, padding=1) == 28
-    assert output_size(32, 5, stride=2, padding="same") == 16
-    assert output_size(7, 3, dilation=2) == 3
-    assert output_size(5, 2, stride=2, padding=(0, 1)) == 3
-    assert same_padding(5, 2) == (0, 1)
-    assert same_padding(6, 4, stride=2) == (1, 1)
-    assert same_padding(10, 1, stride=3) == (0, 0)
-
-
-def test_output_size_agrees_with_conv2d_shape():
-    x = np.zeros((13, 17))
-    for k, s, p, d in [(3, 2, "same", 1), (4, 3, "valid", 2), (2, 1, 3, 1), (5, 4, (1, 2), 1)]:
-        out = conv2d(x, np.ones((k, k)), stride=s, padding=p if not isinstance(p, tuple) else (p, p),
-                     dilation=d)
-        assert out.shape == (output_size(13, k, s, p, d), output_size(17, k, s, p, d))
-
-
-def test_pad2d_modes_and_layouts():
-    x = np.arange(6).reshape(2, 3)
-    np.testing.assert_array_equal(pad2d(x, 1), np.pad(x, 1))
-    np.testing.assert_array_equal(pad2d(x, 1, value=7), np.pad(x, 1, constant_values=7))
-    np.testing.assert_array_equal(pad2d(x, ((0, 1), (2, 0)), mode="edge"),
-                                  np.pad(x, ((0, 1), (2, 0)), mode="edge"))
-    np.testing.assert_array_equal(pad2d(x, (1, 2), mode="reflect"),
-                                  np.pad(x, ((1, 1), (2, 2)), mode="reflect"))
-    assert pad2d(x, 1).dtype == x.dtype
-    b = np.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5)
-    out = pad2d(b, ((1, 2), (3, 4)), mode="reflect")
-    assert out.shape == (2, 6, 11, 5)
-    np.testing.assert_array_equal(out[1, :, :, 2], np.pad(b[1, :, :, 2], ((1, 2), (3, 4)), "reflect"))
-    out = pad2d(b[0], 2, mode="edge")
-    assert out.shape == (7, 8, 5)
-    # a single row cannot be mirrored: reflect falls back to repeating it
-    np.testing.assert_array_equal(pad2d(np.array([[1, 2, 3]]), 1, mode="reflect"),
-                                  [[2, 1, 2, 3, 2]] * 3)
-
-
 # ----------------------------------------------------------------------------- errors
 X4 = np.zeros((2, 8, 8, 3), dtype=np.float32)
 K4 = np.zeros((3, 3, 3, 4), dtype=np.float32)
@@ -300,38 +313,20 @@ CONV_ERRORS = [
     (dict(x=np.ones((4, 4), dtype=bool), kernel=np.ones((2, 2))), TypeError, "numeric"),
     (dict(kernel=K4.astype(complex)), TypeError, "kernel must be a real"),
     (dict(bias=["a"] * 4), TypeError, "bias must be a numeric array"),
-    (dict(x=np.zeros((0, 8, 8, 3))), ValueError, "must not be empty"),
+    (dict(x=np.zeros((0, 8, 8, 3))), ValueError, "x must not be empty"),
+    (dict(kernel=np.zeros((3, 3, 3, 0))), ValueError, "kernel must not be empty"),
+    (dict(bias=np.zeros(4, complex)), TypeError, "bias must be a real"),
+    (dict(padding=10**5), ValueError, "padding too large: the padded input"),
 ]
 
 
-@pytest.mark.parametrize("fn", [conv2d, conv2d_naive])
+@pytest.mark.parametrize("fn", [conv2d, conv2d_naive, conv2d_im2col])
 @pytest.mark.parametrize("kwargs, exc, message", CONV_ERRORS)
 def test_conv_errors(fn, kwargs, exc, message):
     args = dict(x=X4, kernel=K4)
     args.update(kwargs)
     with pytest.raises(exc, match=__import__("re").escape(message)):
         fn(**args)
-
-
-@pytest.mark.parametrize("call, exc, message", [
-    (lambda: output_size(0, 3), ValueError, "n must be >= 1"),
-    (lambda: output_size(5, 0), ValueError, "kernel_size must be >= 1"),
-    (lambda: output_size(5, 3, stride=0), ValueError, "stride must be >= 1"),
-    (lambda: output_size(5, 3, dilation=0), ValueError, "dilation must be >= 1"),
-    (lambda: output_size(5, 3, padding=-1), ValueError, "padding must be >= 0"),
-    (lambda: output_size(5, 3, padding="full"), ValueError, "padding must be one of"),
-    (lambda: output_size(2, 4), ValueError, "larger than the padded input"),
-    (lambda: output_size(5, 3.0), TypeError, "kernel_size must be an int"),
-    (lambda: same_padding(5, 3, stride=0), ValueError, "stride must be >= 1"),
-    (lambda: pad2d(np.zeros(3), 1), ValueError, "x must have 2 or 3 or 4 dimensions"),
-    (lambda: pad2d(np.zeros((3, 3)), -1), ValueError, "pad must be >= 0"),
-    (lambda: pad2d(np.zeros((3, 3)), "same"), TypeError, "pad must be an int >= 0"),
-    (lambda: pad2d(np.zeros((3, 3)), 1, mode="wrap"), ValueError, "mode must be one of"),
-    (lambda: pad2d(np.zeros((3, 3)), 1, value="x"), TypeError, "value must be a real number"),
-])
-def test_helper_errors(call, exc, message):
-    with pytest.raises(exc, match=__import__("re").escape(message)):
-        call()
 
 
 def test_importing_numpy_core_does_not_import_tensorflow():
@@ -342,17 +337,3 @@ def test_importing_numpy_core_does_not_import_tensorflow():
             "from cnn_course import conv, pooling, filters, activations; "
             "sys.exit(int('tensorflow' in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
-
-
-@pytest.mark.parametrize("value", [300, -1, 0.5])
-def test_pad2d_rejects_fill_values_an_integer_image_cannot_hold(value):
-    with pytest.raises(ValueError, match=r"value must be an integer in \[0, 255\]"):
-        pad2d(np.ones((2, 2), np.uint8), 1, value=value)
-
-
-def test_pad2d_rejects_nan_and_bool_fill_values():
-    with pytest.raises(ValueError, match="NaN"):
-        pad2d(np.ones((2, 2)), 1, value=float("nan"))
-    with pytest.raises(TypeError, match="value"):
-        pad2d(np.ones((2, 2)), 1, value=True)
-    assert pad2d(np.ones((2, 2), np.uint8), 1, value=7)[0, 0] == 7

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cnn_course import data
-from cnn_course.cli import main as cli_main
+from cnn_course.tooling.cli import main as cli_main
 from cnn_course.data import DatasetNotFoundError, class_names, dataset_info, load_dataset
 
 SHARED_DATA = (Path(__file__).resolve().parents[2] / "shared" / "datasets").resolve()
@@ -555,7 +555,8 @@ def test_augmentation_layers():
     out = np.asarray(data.augmentation_layers(rotation=0.0, shear=0.0, flip=False,
                                               translation=0.2)(x, training=True))
     assert out.shape == x.shape and not np.allclose(out, x)
-    assert [type(la).__name__ for la in data.augmentation_layers(shear=0, flip=False).layers] \
+    only_rotation = data.augmentation_layers(shear=0, flip=False, translation=0)
+    assert [type(la).__name__ for la in only_rotation.layers] \
         == ["RandomRotation"]
 
 
@@ -586,3 +587,60 @@ def test_load_image_folder_missing_folder(tmp_path):
 def test_augmentation_layers_rejects_bad_arguments(kwargs, exc):
     with pytest.raises(exc):
         data.augmentation_layers(**kwargs)
+
+
+def _save_png(path, seed=0):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.random.default_rng(seed).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+
+
+def test_load_image_folder_explains_the_expected_layout(tmp_path):
+    with pytest.raises(ValueError, match=r"(?s)no images found in .*one sub-folder per class"):
+        data.load_image_folder(tmp_path)
+    for i in range(3):  # photos not sorted into class folders
+        _save_png(tmp_path / f"photo{i}.png", i)
+    with pytest.raises(ValueError, match=r"(?s)holds 3 image\(s\) but no class sub-folders.*cat/"):
+        data.load_image_folder(tmp_path)
+
+
+def test_load_image_folder_names_class_folders_without_images(tmp_path):
+    (tmp_path / "cats").mkdir()
+    (tmp_path / "cats" / "a.webp").write_bytes(b"RIFF")
+    (tmp_path / "dogs").mkdir()
+    with pytest.raises(ValueError, match=r"no images found in the class sub-folders cats, dogs"
+                                         r".*found only files ending in \.webp"):
+        data.load_image_folder(tmp_path)
+    _save_png(tmp_path / "cats" / "a.png")
+    with pytest.raises(ValueError, match=r"class sub-folder\(s\) dogs .* hold no image"):
+        data.load_image_folder(tmp_path)
+
+
+def test_load_image_folder_names_corrupt_and_truncated_files(tmp_path):
+    from PIL import Image
+
+    for label in ("a", "b"):
+        for i in range(3):
+            _save_png(tmp_path / label / f"{i}.png", i)
+    (tmp_path / "b" / "garbage.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(buffer, format="JPEG")
+    (tmp_path / "a" / "cut.jpg").write_bytes(buffer.getvalue()[:300])  # truncated download
+    with pytest.raises(ValueError) as err:
+        data.load_image_folder(tmp_path, image_size=(8, 8))
+    message = str(err.value)
+    assert "2 of 8 image file(s)" in message
+    assert str(tmp_path / "b" / "garbage.jpg") in message
+    assert str(tmp_path / "a" / "cut.jpg") in message
+
+
+def test_load_image_folder_warns_about_images_outside_the_class_folders(tmp_path):
+    for label in ("a", "b"):
+        for i in range(2):
+            _save_png(tmp_path / label / f"{i}.png", i)
+    _save_png(tmp_path / "stray.png")
+    with pytest.warns(UserWarning, match=r"1 image\(s\) directly in .*stray.png.* ignored"):
+        train_ds, _ = data.load_image_folder(tmp_path, image_size=(8, 8), validation_split=0)
+    assert train_ds.class_names == ["a", "b"]

@@ -3,17 +3,25 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 
-from cnn_course import doctor
-from cnn_course.cli import main as cli_main
+from cnn_course.data import DatasetNotFoundError, dataset_info
+from cnn_course.tooling import doctor
+from cnn_course.tooling.cli import main as cli_main
 
 
-def test_doctor_passes_on_the_course_environment(capsys):
-    assert cli_main(["doctor"]) == 0
+def test_doctor_reports_every_part_and_the_record_counts_found_here(capsys):
+    status = cli_main(["doctor"])
     out = capsys.readouterr().out
     for part in ("python", "numpy", "tensorflow", "jupyterlab", "widgets",
                  "data: fashion_mnist", "data: mnist", "data: cifar10", "gpu"):
         assert part in out, f"doctor does not report {part!r}:\n{out}"
-    assert "60,000 train / 10,000 test" in out  # the full Fashion-MNIST
+    for name in ("fashion_mnist", "mnist", "cifar10"):
+        try:
+            info = dataset_info(name, download=False)
+        except DatasetNotFoundError:  # this machine lacks it: the doctor must say FAIL
+            assert f"[FAIL] data: {name}" in out, out
+            continue
+        assert f"{info['n_train']:,} train / {info['n_test']:,} test" in out, out
+    assert status == (1 if "[FAIL]" in out else 0), out
 
 
 def test_missing_widget_extension_fails_with_the_fix(monkeypatch):

@@ -139,3 +139,43 @@ def test_plot_kernels(fashion_model):
         inspection.plot_kernels(cc.build_model("fashion_dense"))
     with pytest.raises(ValueError, match="Conv2D layer, one of conv1, conv2"):
         inspection.plot_kernels(fashion_model, "dense1")
+
+
+@pytest.mark.parametrize("kernel_size, c_in, filters, use_bias, expected", [
+    (3, 1, 64, True, 640),                      # conv1 of fashion_cnn: 3*3*1*64 + 64
+    (3, 64, 64, True, 36_928),                  # conv2 of fashion_cnn
+    ((1, 5), 3, 8, True, 1 * 5 * 3 * 8 + 8),    # a rectangular kernel
+    (7, 256, 256, False, 49 * 256 * 256),       # one 7x7 layer of the VGG lesson, no bias
+])
+def test_conv_params_formula_and_keras_agree(kernel_size, c_in, filters, use_bias, expected):
+    assert inspection.conv_params(kernel_size, c_in, filters, use_bias) == expected
+    assert inspection.keras_conv_params(kernel_size, c_in, filters, use_bias) == expected
+
+
+def test_conv_params_matches_every_conv_layer_of_a_model():
+    model = cc.build_model("alexnet8")
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            count = inspection.conv_params(layer.kernel_size, layer.kernel.shape[2],
+                                           layer.filters, layer.use_bias)
+            assert count == layer.count_params(), layer.name
+
+
+@pytest.mark.parametrize("func", [inspection.conv_params, inspection.keras_conv_params])
+@pytest.mark.parametrize("args, exc, match", [
+    ((0, 3, 8), ValueError, "kernel_size"),
+    (((3, 3, 3), 3, 8), ValueError, "kernel_size"),
+    ((3, 0, 8), ValueError, "in_channels must be >= 1"),
+    ((3, 3, 2.5), TypeError, "filters must be an int"),
+    ((3, 3, 8, 1), TypeError, "use_bias must be True or False"),
+])
+def test_conv_params_rejects_bad_arguments(func, args, exc, match):
+    with pytest.raises(exc, match=match):
+        func(*args)
+
+
+def test_a_model_name_is_not_a_model():
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        cc.explain_params("fashion_cnn")
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        cc.layer_outputs("fashion_cnn", np.zeros((28, 28)))

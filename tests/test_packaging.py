@@ -102,26 +102,81 @@ def test_parser_catches_disagreement():
 
 def test_console_script_and_test_extra():
     project = _pyproject()["project"]
-    assert project["scripts"]["cnn-course"] == "cnn_course.cli:main"
+    assert project["scripts"]["cnn-course"] == "cnn_course.tooling.cli:main"
     names = {_parse(r)[0] for r in project["optional-dependencies"]["test"]}
     assert {"pytest", "hypothesis", "pyyaml"} <= names
 
 
-# Modules that must import without TensorFlow (docs/developing.md).
-TF_FREE = ["config", "data", "conv", "pooling", "filters", "activations", "receptive_field",
-           "widgets"]
+# Importing any module of the package must not import TensorFlow or Keras: they are reached
+# only through the lazy proxies of cnn_course._lazy (docs/developing.md, "Layout"). These
+# modules must exist; every other module found in the package is checked too.
+TF_FREE = ["cnn_course", "cnn_course._lazy", "cnn_course._validation", "cnn_course.padding",
+           "cnn_course.conv", "cnn_course.pooling", "cnn_course.filters",
+           "cnn_course.activations", "cnn_course.receptive_field", "cnn_course.widgets",
+           "cnn_course.images", "cnn_course.config", "cnn_course.data", "cnn_course.plots",
+           "cnn_course.models", "cnn_course.training", "cnn_course.inspection"]
+# NumPy-only modules from the backprop lessons, checked once they exist.
+OPTIONAL_TF_FREE = ["cnn_course.backprop", "cnn_course.losses", "cnn_course.optimizers",
+                    "cnn_course.gradient_check"]
 
 
-@pytest.mark.parametrize("module", TF_FREE)
-def test_module_does_not_import_tensorflow(module):
-    if importlib.util.find_spec(f"cnn_course.{module}") is None:
-        pytest.skip(f"cnn_course.{module} does not exist yet")
-    code = (f"import sys, cnn_course; cnn_course.{module}; "
+TF_FREE_ALL = TF_FREE + [m for m in OPTIONAL_TF_FREE if importlib.util.find_spec(m)]
+HEAVY = ("tensorflow", "keras")
+
+
+def test_the_tensorflow_free_modules_exist():
+    missing = [m for m in TF_FREE if importlib.util.find_spec(m) is None]
+    assert not missing, f"modules listed in TF_FREE are missing: {missing}"
+
+
+@pytest.mark.parametrize("module", TF_FREE_ALL)
+def test_importing_a_module_does_not_import_tensorflow(module):
+    code = (f"import sys, importlib; importlib.import_module({module!r}); "
             f"bad = sorted(m for m in ('tensorflow', 'keras') if m in sys.modules); "
-            f"assert not bad, 'cnn_course.{module} imported ' + ', '.join(bad)")
+            f"assert not bad, {module!r} + ' imported ' + ', '.join(bad)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def _heavy_imports(path: Path, root: Path = ROOT) -> list[str]:
+    """``import tensorflow/keras`` statements of a file outside ``if TYPE_CHECKING:`` blocks."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    hints: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            hints |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in hints:
+            continue
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+        else:
+            continue
+        if any(n.split(".")[0] in HEAVY for n in names):
+            found.append(f"{path.relative_to(root)}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_keras_and_tensorflow_are_imported_one_way():
+    """Only through ``from ._lazy import keras, tf``: no ``import keras`` anywhere else,
+    at module level or inside a function (type hints under TYPE_CHECKING excepted)."""
+    files = sorted((ROOT / "cnn_course").rglob("*.py"))
+    offenders = [hit for f in files if f.name != "_lazy.py" for hit in _heavy_imports(f)]
+    assert not offenders, "import them with `from ._lazy import keras, tf`:\n" + "\n".join(offenders)
+
+
+def test_the_import_scan_finds_a_function_local_import(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    import keras\n    from tensorflow import nn\n"
+                     "if TYPE_CHECKING:\n    import keras\n")
+    hits = _heavy_imports(probe, root=tmp_path)
+    assert [h.split(": ", 1)[1] for h in hits] == ["import keras", "from tensorflow import nn"]
 
 
 def test_numpy_lesson_start_is_tensorflow_free():

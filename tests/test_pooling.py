@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnn_course.conv import same_padding
-from cnn_course.pooling import global_pool, pool2d
+from cnn_course.padding import same_padding
+from cnn_course.pooling import (PoolArgs, global_pool, pool2d, pool2d_naive, pool2d_shift_reduce,
+                                pool_arguments)
 
 tf = pytest.importorskip("tensorflow")
 
@@ -108,6 +109,27 @@ def test_every_mode_matches_its_formula(case, mode):
     assert np.abs(out - ref).max() <= ATOL * max(1.0, np.abs(ref).max())
 
 
+@settings(max_examples=100, deadline=None)
+@given(pool_cases(max_size=12, explicit=True), st.sampled_from(["max", "avg", "l2", "sum"]))
+def test_naive_loops_match_the_vectorised_version(case, mode):
+    x, pool, stride, padding = case
+    naive = pool2d_naive(x, pool, stride, padding, mode)
+    fast = pool2d(x, pool, stride, padding, mode)
+    assert naive.dtype == fast.dtype == np.float32 and naive.shape == fast.shape
+    assert np.abs(naive - fast).max() <= ATOL * max(1.0, np.abs(fast).max())
+    np.testing.assert_array_equal(pool2d_shift_reduce(x, pool, stride, padding, mode), fast)
+
+
+def test_pool_arguments_fields():
+    a = pool_arguments(np.zeros((7, 8, 3), np.uint8), (3, 2), padding="same", mode="l2")
+    assert isinstance(a, PoolArgs)
+    assert a.x4.shape == (1, 7, 8, 3) and a.x4.dtype == np.float32 and a.x_ndim == 3
+    assert a.pool_size == (3, 2) and a.stride == (3, 2) and a.mode == "l2"
+    assert a.pads == ((1, 1), (0, 0)) and a.out_hw == (3, 4)
+    with pytest.raises(AttributeError):
+        a.mode = "max"
+
+
 def test_l2_and_sum_relations_to_avg():
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (2, 9, 7, 3))
@@ -179,13 +201,15 @@ def test_global_pool():
     (dict(x=np.array([["a"]])), TypeError, "x must be a numeric array"),
     (dict(x=np.ones((4, 4), dtype=bool)), TypeError, "numeric"),
     (dict(x=np.ones((4, 4), dtype=complex)), TypeError, "real"),
-    (dict(x=np.zeros((0, 4))), ValueError, "must not be empty"),
+    (dict(x=np.zeros((0, 4))), ValueError, "x must not be empty"),
+    (dict(pool_size=10**5, padding="same"), ValueError, "padding too large: the padded input"),
 ])
-def test_pool_errors(kwargs, exc, message):
+@pytest.mark.parametrize("fn", [pool2d, pool2d_naive])
+def test_pool_errors(fn, kwargs, exc, message):
     args = dict(x=np.zeros((1, 8, 8, 2)))
     args.update(kwargs)
     with pytest.raises(exc, match=re.escape(message)):
-        pool2d(**args)
+        fn(**args)
 
 
 @pytest.mark.parametrize("x, mode, exc, message", [
@@ -193,6 +217,7 @@ def test_pool_errors(kwargs, exc, message):
     (np.zeros((2, 2)), "mean", ValueError, "mode must be one of"),
     (np.zeros((0, 2)), "avg", ValueError, "must not be empty"),
     (np.array([["a"]]), "avg", TypeError, "numeric"),
+    (np.zeros((2, 2), complex), "avg", TypeError, "x must be a real"),
 ])
 def test_global_pool_errors(x, mode, exc, message):
     with pytest.raises(exc, match=re.escape(message)):

@@ -238,3 +238,86 @@ def test_nan_images_and_out_of_range_test_labels_are_rejected_by_name():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     with pytest.raises(ValueError, match=r"y_test must be < 10"):
         cc.evaluate(model, x, np.full(8, 10))
+
+
+def test_bad_split_and_checkpoint_dir_are_caught_before_keras(tmp_path, monkeypatch):
+    model = _small_model()
+    x = np.zeros((8, 28, 28, 1), np.float32)
+    y = np.arange(8) % 10
+    monkeypatch.setattr(model, "fit", lambda *a, **k: pytest.fail("fit must not be reached"))
+    # Keras keeps floor(8 * 0.01) = 0 images for training
+    with pytest.raises(ValueError, match=r"validation_split=0.99 leaves no training image out of 8"):
+        cc.train(model, x, y, validation_split=0.99, verbose=0)
+    with pytest.raises(ValueError, match=r"validation_split=1e-18 leaves no validation image"):
+        cc.train(model, x, y, validation_split=1e-18, verbose=0)  # 1 - 1e-18 == 1.0
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    for bad in (a_file, a_file / "inside"):
+        with pytest.raises(ValueError, match="checkpoint_dir must be a folder, but .*notes.txt "
+                                             "is an existing file"):
+            cc.train(model, x, y, validation_split=0.5, checkpoint_dir=bad, verbose=0)
+    with pytest.raises(TypeError, match="checkpoint_dir must be a folder path"):
+        cc.train(model, x, y, validation_split=0.5, checkpoint_dir=3, verbose=0)
+    assert not (tmp_path / "notes.txt").is_dir()
+
+
+@pytest.mark.parametrize("n, split", [(8, 0.5), (600, 0.2), (10, 0.7), (7, 0.3), (1000, 0.1)])
+def test_split_sizes_follow_keras(n, split):
+    """The sizes train() prints are the ones Keras' own split gives."""
+    from keras.src.trainers.data_adapters.array_slicing import train_validation_split
+
+    x = np.arange(n)
+    (tr,), (va,) = train_validation_split((x,), validation_split=split)
+    assert training._split_sizes(n, split) == (len(tr), len(va))
+
+
+def test_checkpointing_uses_keras_public_callbacks(fashion, tmp_path, monkeypatch):
+    x, y, _, _ = fashion
+    model = _small_model()
+    seen = {}
+    real_fit = model.fit
+
+    def spy_fit(*args, **kwargs):
+        seen["callbacks"] = kwargs["callbacks"]
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(model, "fit", spy_fit)
+    cc.train(model, x[:64], y[:64], epochs=1, checkpoint_dir=tmp_path / "c", verbose=0)
+    kinds = [type(cb) for cb in seen["callbacks"]]
+    assert kinds == [keras.callbacks.LambdaCallback, keras.callbacks.ModelCheckpoint,
+                     keras.callbacks.BackupAndRestore]  # exactly Keras' classes, no subclass
+    best, backup = seen["callbacks"][1], seen["callbacks"][2]
+    assert best.save_best_only and best.save_weights_only and best.monitor == "val_loss"
+    assert backup.double_checkpoint
+
+
+def test_seconds_per_step_times_real_training_steps(fashion, monkeypatch):
+    x, y, _, _ = fashion
+    model = _small_model()
+    calls = []
+    real_step = model.train_on_batch
+
+    def spy(xb, yb):
+        calls.append(len(xb))
+        return real_step(xb, yb)
+
+    monkeypatch.setattr(model, "train_on_batch", spy)
+    before = [w.copy() for w in model.get_weights()]
+    seconds = cc.seconds_per_step(model, x, y, batch_size=16, steps=2)
+    assert isinstance(seconds, float) and 0 < seconds < 60
+    assert calls == [16, 16, 16]  # one warm-up step (not timed) and two timed steps
+    assert model.optimizer is not None  # compiled with the train() defaults
+    assert not all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_seconds_per_step_rejects_bad_input(fashion):
+    x, y, _, _ = fashion
+    model = _small_model()
+    with pytest.raises(ValueError, match="x has 8 images, fewer than batch_size=32"):
+        cc.seconds_per_step(model, x[:8], y[:8])
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        cc.seconds_per_step(model, x, y, steps=0)
+    with pytest.raises(ValueError, match="labels but x has"):
+        cc.seconds_per_step(model, x, y[:10])
+    with pytest.raises(TypeError, match="keras.Model"):
+        cc.seconds_per_step("fashion_dense", x, y)

@@ -14,7 +14,9 @@ import pytest
 pytest.importorskip("ipywidgets")
 
 from cnn_course import filters, widgets  # noqa: E402
-from cnn_course.conv import conv2d, output_size  # noqa: E402
+from cnn_course.conv import conv2d  # noqa: E402
+from cnn_course.padding import output_size  # noqa: E402
+from cnn_course.widgets import render  # noqa: E402
 from cnn_course.pooling import pool2d  # noqa: E402
 from cnn_course.receptive_field import receptive_field  # noqa: E402
 
@@ -26,8 +28,10 @@ def _code(html_text: str) -> str:
     return " | ".join(re.findall(r"<code>(.*?)</code>", html_text))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def conv():
+    """A fresh explorer per test (on the 28x28 Fashion-MNIST image): no test sees another's
+    settings, so the tests pass in any order."""
     w = widgets.conv_explorer()
     w.image.value = FASHION
     return w
@@ -101,8 +105,9 @@ def test_conv_impossible_combination_shows_message_not_traceback(conv):
     assert conv.output_array is None
     assert conv.output_view.layout.display == "none"
     assert "does not fit" in conv.formula.value
-    conv.dilation.value = 1                     # back to a valid combination
+    conv.dilation.value = 1                     # back to a valid combination: 28 - 15 + 1
     assert conv.message.value == "" and conv.output_array.shape == (14, 14)
+    assert conv.output_view.layout.display != "none"
 
 
 def test_conv_library_errors_become_messages(conv):
@@ -119,9 +124,9 @@ def test_conv_numbers_are_formatted_for_people(conv):
     assert ">0.111<" in conv.kernel_view.value
     assert "0.11111" not in conv.kernel_view.value
     assert "sum 1)" in conv.kernel_view.value
-    assert widgets._fmt(1.9999999999999998) == "2"
-    assert widgets._fmt(-0.30000000000000004) == "-0.3"
-    assert widgets._fmt(1234.5678) == "1.23e+03"
+    assert render.fmt(1.9999999999999998) == "2"
+    assert render.fmt(-0.30000000000000004) == "-0.3"
+    assert render.fmt(1234.5678) == "1.23e+03"
 
 
 def test_conv_user_image_rgb_and_validation():
@@ -293,3 +298,91 @@ def test_float_images_in_0_1_are_shown_with_their_grey_levels():
     for explorer in (widgets.conv_explorer(photo), widgets.pool_explorer(photo)):
         shown = np.asarray(Image.open(io.BytesIO(explorer.input_view.value)), dtype=float)
         assert 100 < shown.mean() < 160, f"{type(explorer).__name__}: mean grey {shown.mean():.1f}"
+
+
+# ----------------------------------------------------------------------------- structure and layout
+@pytest.mark.parametrize("cls", [widgets.ConvExplorer, widgets.PoolExplorer, widgets.ConvStepper,
+                                 widgets.ReceptiveFieldExplorer, widgets.LayerRow])
+def test_explorers_are_documented_module_level_classes(cls):
+    assert "<locals>" not in cls.__qualname__, cls.__qualname__
+    assert cls.__module__.startswith("cnn_course.widgets."), cls.__module__
+    assert cls.__doc__ and len(cls.__doc__.split()) > 15, f"{cls.__name__} needs a docstring"
+
+
+def test_explorer_functions_return_their_classes():
+    assert isinstance(widgets.conv_explorer(), widgets.ConvExplorer)
+    assert isinstance(widgets.pool_explorer(), widgets.PoolExplorer)
+    assert isinstance(widgets.conv_stepper(), widgets.ConvStepper)
+    assert isinstance(widgets.receptive_field_explorer(), widgets.ReceptiveFieldExplorer)
+
+
+def test_conv_fixed_size_filter_says_why_the_size_slider_is_disabled(conv):
+    conv.filter.value = "sobel_x"
+    assert conv.kernel_size.disabled and conv.kernel_size.value == 3
+    assert "sobel_x is a fixed 3x3 kernel" in conv.kernel_note.value
+    assert "kernel size" in conv.kernel_note.value and "not used" in conv.kernel_note.value
+    conv.filter.value = "gaussian"
+    assert not conv.kernel_size.disabled and not conv.sigma.disabled
+    assert "gaussian uses kernel size and sigma" in conv.kernel_note.value
+    conv.filter.value = widgets.CUSTOM
+    assert conv.kernel_size.disabled and "fixed 3x3" in conv.kernel_note.value
+
+
+def test_conv_large_kernel_table_stays_compact_and_keeps_its_numbers(conv):
+    conv.filter.value = "gaussian"
+    conv.kernel_size.value = 15
+    view = conv.kernel_view.value
+    sizes = [int(v) for v in re.findall(r"width:(\d+)px", view.split("<details>")[0])]
+    assert sizes and max(sizes) * 15 <= render.KERNEL_TABLE_MAX_PX, sizes
+    assert "<details>" in view                   # the text equivalent: every value
+    centre = conv.kernel[7, 7]
+    assert f">{render.fmt(centre)}<" in view.split("<details>")[1]
+    assert f'title="[7, 7] = {render.fmt(centre)}"' in view
+    conv.kernel_size.value = 5                   # small kernels: numbers in the cells
+    assert "<details>" not in conv.kernel_view.value
+
+
+def test_pool_formula_has_no_dilation_and_labels_fit():
+    w = widgets.pool_explorer()
+    assert "k_eff" not in w.formula.value and "d*(k" not in w.formula.value
+    assert "out = floor((n + p_total - k) / s) + 1" in w.formula.value
+    assert [label for label, _ in w.mode.options] == ["max", "average", "L2", "sum"]
+    width = int(w.mode.style.button_width.rstrip("px"))
+    assert width >= 8 * len("average"), "the 'average' button must not truncate its label"
+
+
+def test_user_image_validation():
+    with pytest.raises(ValueError, match="image must be at most 4096x4096"):
+        widgets.conv_explorer(np.zeros((5000, 10)))
+    with pytest.raises(ValueError, match="image must not contain NaN"):
+        widgets.pool_explorer(np.full((8, 8), np.nan))
+    with pytest.raises(TypeError, match="image must be a real"):
+        widgets.pool_explorer(np.ones((8, 8), complex))
+    with pytest.raises(ValueError, match="image must not be empty"):
+        widgets.conv_explorer(np.zeros((0, 8)))
+
+
+def test_receptive_field_explorer_offers_28_and_ignores_pool_dilation():
+    w = widgets.receptive_field_explorer()
+    assert 28 in w.input_size.options and w.input_size.value == 28
+    assert w.output_shape == (22, 22)           # 28 - 3*2
+    row = w.add_layer("pool", 2, 2, dilation=3)
+    assert row.spec() == (2, 2, 1) and row.dilation.value == 1 and row.dilation.disabled
+    assert "<b>8x8</b>" in w.summary.value and "rows 0..7, columns 0..7" in w.summary.value
+    w.preset.value = "lesson 08 CNN (conv, pool, conv, pool)"
+    assert [l["size"] for l in w.result] == [3, 4, 8, 10]  # as computed in lesson 08
+    assert [l["jump"] for l in w.result] == [1, 2, 2, 4]
+    assert w.output_shape == (5, 5)                         # 28 -> 26 -> 13 -> 11 -> 5
+    with pytest.raises(ValueError, match="input_size must be one of"):
+        widgets.receptive_field_explorer(input_size=30)
+
+
+def test_docstring_examples_of_the_widget_modules():
+    """tests/test_docstrings.py sees only the package; its modules' examples run here."""
+    import doctest
+    import importlib
+    for name in ("render", "base", "conv_explorer", "pool_explorer", "stepper",
+                 "receptive_field_explorer"):
+        module = importlib.import_module(f"cnn_course.widgets.{name}")
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, f"cnn_course.widgets.{name}: {result.failed} failed"
