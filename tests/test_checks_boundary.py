@@ -202,7 +202,14 @@ def test_cell_source_runs_the_probe(tmp_path):
 
 
 def test_every_check_has_a_spec():
+    """The registry and the check cells of solutions/ name the same checks, no more, no less."""
+    from pathlib import Path
+
     from cnn_course.checks.cases import CASES
+    from cnn_course.tooling.exercises import list_checks
 
     assert set(SPECS) == set(CASES) == set(probe.PROBES)
-    assert len(SPECS) == 17
+    solutions = sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb"))
+    in_cells = {check_id for path in solutions for check_id, _ in list_checks(path)}
+    assert sorted(in_cells - set(SPECS)) == [], "check cells without a spec"
+    assert sorted(set(SPECS) - in_cells) == [], "specs without a check cell in solutions/"

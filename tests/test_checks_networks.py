@@ -120,8 +120,8 @@ def test_reference_vgg_block_is_the_course_vgg16_stage():
     from cnn_course.checks.judge_blocks import Block
     from cnn_course.models import build_model
 
-    model = Block(describe_model(build_model("vgg16")))
-    ops = [op for op in operations(model.chain(model.outputs[0])) if op["op"] != "dropout"]
+    model = describe_model(build_model("vgg16"))  # a chain: its layers are in order
+    ops = [op for op in operations(model["layers"]) if op["op"] != "dropout"]
     stages = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
     x = inputs = keras.Input(shape=(32, 32, 3))
     for filters, convs in stages:
@@ -181,9 +181,9 @@ def test_prediction_is_graded_on_being_made():
 
 
 @pytest.mark.parametrize("check_id, right, wrong, why", [
-    ("bug_a_named", "A", "D", "validates on x_val"),
-    ("bug_b_named", "B", "C", "Rescaling(1 / 255)"),
-    ("bug_c_named", "D", "A", "same order"),
+    ("bug_1_named", "A", "D", "validates on x_val"),
+    ("bug_2_named", "B", "C", "Rescaling(1 / 255)"),
+    ("bug_3_named", "D", "A", "same order"),
 ])
 def test_bug_names(check_id, right, wrong, why):
     assert verdict(check_id, right).passed
@@ -195,26 +195,27 @@ def test_bug_names(check_id, right, wrong, why):
 
 # ----------------------------------------------------------------------------- judges on numbers
 def _fixed_result(val_acc=0.7, top=0.7, sum_error=0.0, train_acc=0.75, reported=None):
+    """Numbers of a run; ``reported`` is the data set whose loss the history reports."""
     history = {"loss": [1.5, 0.8], "accuracy": [0.5, 0.7]}
-    if reported is not False:
-        history["val_accuracy"] = [0.6, val_acc if reported is None else reported]
-    return [{"value": {"history": history, "bn_layers": 0, "bn_moved": 0.0,
-                       "val": {"accuracy": val_acc, "sum_error": sum_error,
-                               "top_probability": top},
-                       "train": {"accuracy": train_acc, "sum_error": 0.0,
-                                 "top_probability": top}}}]
+    val = {"accuracy": val_acc, "loss": 0.812345, "sum_error": sum_error, "top_probability": top}
+    train = {"accuracy": train_acc, "loss": 0.701234, "sum_error": 0.0, "top_probability": top}
+    source = {None: val, "train": train, "other": {"accuracy": 0.3, "loss": 2.0}}.get(reported)
+    if source is not None:
+        history.update(val_loss=[1.0, source["loss"]], val_accuracy=[0.6, source["accuracy"]])
+    return [{"value": {"history": history, "bn_layers": 0, "bn_moved": 0.0, "val": val,
+                       "train": train}}]
 
 
 CASE = [{"label": "1000 training images"}]
 
 
 @pytest.mark.parametrize("check_id, result, message", [
-    ("bug_a_fixed", _fixed_result(val_acc=0.11), "chance is 0.10"),
-    ("bug_b_fixed", _fixed_result(top=0.2), "still squashed towards uniform"),
-    ("bug_b_fixed", _fixed_result(sum_error=3.0), "do not sum to 1"),
-    ("bug_c_fixed", _fixed_result(reported=0.75), "is the accuracy on the training images"),
-    ("bug_c_fixed", _fixed_result(reported=0.3), "not the accuracy on x_val"),
-    ("bug_c_fixed", _fixed_result(reported=False), "no val_accuracy"),
+    ("bug_1_fixed", _fixed_result(val_acc=0.11), "chance is 0.10"),
+    ("bug_2_fixed", _fixed_result(top=0.2), "still squashed towards uniform"),
+    ("bug_2_fixed", _fixed_result(sum_error=3.0), "do not sum to 1"),
+    ("bug_3_fixed", _fixed_result(reported="train"), "are those of the training images"),
+    ("bug_3_fixed", _fixed_result(reported="other"), "is not the loss on x_val"),
+    ("bug_3_fixed", _fixed_result(reported="none"), "no val_loss/val_accuracy"),
 ])
 def test_fixed_script_judges_name_the_remaining_bug(check_id, result, message):
     v = SPECS[check_id].judge(CASE, result)
@@ -281,9 +282,9 @@ def train(x_train, y_train, x_val, y_val, epochs=2, seed=0, shuffle_apart=False,
 
 
 @pytest.mark.parametrize("check_id, bug, message", [
-    ("bug_a_fixed", dict(shuffle_apart=True), "chance is 0.10"),
-    ("bug_b_fixed", dict(double_softmax=True), "still squashed"),
-    ("bug_c_fixed", dict(on_train=True), "the accuracy on the training images"),
+    ("bug_1_fixed", dict(shuffle_apart=True), "chance is 0.10"),
+    ("bug_2_fixed", dict(double_softmax=True), "still squashed"),
+    ("bug_3_fixed", dict(on_train=True), "those of the training images"),
 ])
 def test_fixed_script_probes_measure_the_run(check_id, bug, message):
     case = dict(tiny_data(), epochs=3, seed=0, label="tiny")
@@ -298,6 +299,7 @@ def test_fixed_script_probes_measure_the_run(check_id, bug, message):
 def test_budget_probe_trains_the_builder_with_the_fixed_recipe():
     data = tiny_data(300, 100)
     case = {"input_shape": [28, 28, 1], "num_classes": 10, "epochs": 2, "seed": 0,
+            "learning_rate": 3e-3,
             "x_train": data["x_train"], "y_train": data["y_train"], "x_test": data["x_val"],
             "y_test": data["y_val"], "label": "tiny"}
     spec = SPECS["budget_cnn"]
@@ -316,3 +318,47 @@ def test_budget_probe_trains_the_builder_with_the_fixed_recipe():
     assert not v.passed and "over the budget of 50,000" in v.message
     v = verdict("budget_cnn", stub, cases=[case])
     assert not v.passed and "answer missing" in v.message
+
+
+# ----------------------------------------------------------------------------- boundaries
+def test_budget_notebook_states_the_limits_the_check_uses():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "solutions" /
+            "10_cnn_under_a_budget.ipynb").read_text(encoding="utf-8")
+    assert f"{BUDGET_PARAMS:,}" in text and f"at least {BUDGET_ACCURACY:.2f}" in text
+
+
+def test_network_probes_import_no_judge(tmp_path):
+    """The probe side builds the student's model in its process without importing any judge,
+    case generator or reference network (networks.py itself imports them only inside its
+    judges)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    cases_path, results_path = tmp_path / "cases.npz", tmp_path / "results.npz"
+    serialize.dump(cases_path, SPECS["lenet5_model"].cases(0)[:1])
+    script = textwrap.dedent(f"""
+        import sys
+        import keras
+        from keras import layers
+        def lenet5(input_shape, num_classes):
+            inputs = keras.Input(shape=input_shape)
+            x = layers.Conv2D(6, 5, activation="sigmoid")(inputs)
+            x = layers.Flatten()(x)
+            return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+        import cnn_course.checks.probe as p
+        p.run("lenet5_model", {{"lenet5": lenet5}}, {str(cases_path)!r}, {str(results_path)!r})
+        bad = [m for m in ("cnn_course.checks.registry", "cnn_course.checks.judges",
+                           "cnn_course.checks.judge_blocks", "cnn_course.checks.judging",
+                           "cnn_course.checks.cases", "cnn_course.models")
+               if m in sys.modules]
+        print("IMPORTED", bad)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "IMPORTED []" in out.stdout, out.stdout
+    v = SPECS["lenet5_model"].judge(serialize.load(cases_path), serialize.load(results_path))
+    assert not v.passed and "layer" in v.message, v.message

@@ -32,7 +32,10 @@ def _solved(**kw):
 
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory):
-    """One class, graded once with --jobs 2: every student shows one behaviour."""
+    """One class, graded once with --jobs 2: every student shows one behaviour.
+
+    Malformed notebooks, symlinks, injected checks and the attacks are students of the class
+    in test_grading_attacks.py (graded with the course's real checks)."""
     base = tmp_path_factory.mktemp("class")
     ref = fc.write_reference(base / "reference")
     sub = base / "submissions"
@@ -49,18 +52,8 @@ def klass(tmp_path_factory):
                                                                 "time.sleep(0.1)"}), A)
     fc.write_student(sub / "killer", _solved(extra={"check-add": "import os\nos._exit(1)"}), A)
     fc.write_student(sub / "killer", _solved(), B)
-    (sub / "malformed").mkdir()
-    (sub / "malformed" / A).write_text("{ this is not json")
-    fc.write_student(sub / "malformed", _solved(), B)
     fc.write_student(sub / "forbidden", fc.exercise(
         fc.SOLVED_ADD, "import operator\ndef mul(a, b):\n    return operator.mul(a, b)"), A)
-    injected = _solved()
-    bonus = nbformat.v4.new_code_cell("print('free points')",
-                                      metadata={"cnn_course": {"check": "bonus", "points": 100}})
-    injected.cells.append(bonus)
-    fc.write_student(sub / "injected", injected, A)
-    fc.write_student(sub / "linker", fc.exercise(), B)
-    os.symlink(sub / "solved" / A, sub / "linker" / A)
     out = base / "grades"
     results = grading.grade_class([sub], out, ref, jobs=2, cell_timeout=5, suite=fc.suite(),
                                   progress=False)
@@ -82,8 +75,7 @@ def test_each_student_gets_their_own_total(klass):
     totals = {name: (r.score, r.max_score) for name, r in results.items()}
     assert totals == {"solved": (10, 10), "stub": (0, 10), "wrongmul": (2, 10),
                       "tampered": (2, 10), "hang": (5, 10), "killer": (7, 10),
-                      "malformed": (5, 10), "forbidden": (2, 10), "injected": (5, 10),
-                      "linker": (0, 10)}, format_table(list(results.values()))
+                      "forbidden": (2, 10)}, format_table(list(results.values()))
 
 
 def test_messages_say_what_is_wrong(klass):
@@ -118,23 +110,6 @@ def test_a_dead_kernel_costs_only_what_came_after_it(klass):
     assert _scores(killer, B) == {"add": 2, "mul": 3}  # the next notebook ran again, alone
 
 
-def test_a_malformed_notebook_costs_that_notebook_only(klass):
-    results, _ = klass
-    nb = _nb(results["malformed"])
-    assert nb.problem.startswith("cannot read the notebook") and nb.score == 0
-    assert _scores(results["malformed"], B) == {"add": 2, "mul": 3}
-
-
-def test_forbidden_shortcuts_injected_checks_and_symlinks_score_nothing(klass):
-    results, _ = klass
-    [mul] = [c for c in _nb(results["forbidden"]).checks if c.id == "mul"]
-    assert mul.points == 0 and "uses the library's operator.mul" in mul.message
-    nb = _nb(results["injected"])
-    assert [c.id for c in nb.checks] == ["add", "mul"]
-    assert any("bonus" in n and "ignored" in n for n in nb.notes), nb.notes
-    assert "symbolic link" in _nb(results["linker"]).problem
-
-
 def test_reports_gradebook_json_and_junit(klass):
     results, out = klass
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
@@ -146,6 +121,44 @@ def test_reports_gradebook_json_and_junit(klass):
     assert data["score"] == 7 and isinstance(data["seed"], int) and data["isolation"]
     cases = list(ET.parse(out / "students" / "wrongmul.xml").getroot().iter("testcase"))
     assert len(cases) == 4 and sum(c.find("failure") is not None for c in cases) == 3
+
+
+def test_forbidden_shortcuts_score_nothing(klass):
+    results, _ = klass
+    [mul] = [c for c in _nb(results["forbidden"]).checks if c.id == "mul"]
+    assert mul.points == 0 and "uses the library's operator.mul" in mul.message
+
+
+def test_a_check_whose_judge_raises_is_graded_again_then_not_graded_not_charged(one):
+    """A judge that raises is a grader bug (it happened on correct answers for ~2 % of the
+    seeds of exercise 03's conv2d: the "15 of 18 at --jobs 2"): the student is graded once
+    more with fresh inputs; if it raises again the check costs nothing, the run is incomplete."""
+    ref, alice, tmp = one
+    seeds = []
+
+    class Flaky(fc.Spec):  # raises for the first inputs it judges only
+        def judge(self, cases, results):
+            seeds.append(cases[2]["a"])
+            if len(set(seeds)) == 1:
+                raise ValueError("kernel larger than the padded input")
+            return super().judge(cases, results)
+
+    class Broken(fc.Spec):
+        def judge(self, cases, results):
+            raise ValueError("kernel larger than the padded input")
+
+    flaky = Flaky("add", ("add",), lambda a, b: a + b, "add")
+    [res] = grading.grade_class([alice / A], tmp / "out", ref, cell_timeout=30,
+                                suite=fc.suite(add=flaky), progress=False)
+    assert res.score == 2 and not res.incomplete, format_table([res])
+    assert any("graded a second time with fresh inputs" in n for n in res.notes), res.notes
+    broken = Broken("add", ("add",), lambda a, b: a + b, "add")
+    [res] = grading.grade_class([alice / A], tmp / "out2", ref, cell_timeout=30,
+                                suite=fc.suite(add=broken), progress=False)
+    [add] = [c for c in res.notebooks[0].checks if c.id == "add"]
+    assert add.status == "not graded" and "raised ValueError" in add.message, add
+    assert f"seed {res.seed}" in add.message and res.incomplete
+    assert any("graded a second time" in n for n in res.notes), res.notes
 
 
 @pytest.fixture()
@@ -221,16 +234,16 @@ NB03 = "03_padding_and_output_size.ipynb"
 
 
 @pytest.mark.skipif(not (ROOT / "solutions" / NB03).exists(), reason="exercise 03 not present")
-def test_real_exercise_solved_stub_and_one_classic_mistake(tmp_path):
+def test_real_exercise_solved_and_one_classic_mistake(tmp_path):
+    """End to end on the real exercise 03 (set-up, data set and demo cells included); the
+    stubs and the attacks are graded on its light copy (test_grading_attacks.py)."""
     ref = tmp_path / "reference"
     ref.mkdir()
     shutil.copy(ROOT / "exercises" / NB03, ref / NB03)
     sub = tmp_path / "class"
     (sub / "solved").mkdir(parents=True)
-    (sub / "stub").mkdir()
     (sub / "flipped").mkdir()
     shutil.copy(ROOT / "solutions" / NB03, sub / "solved" / NB03)
-    shutil.copy(ROOT / "exercises" / NB03, sub / "stub" / NB03)
     nb = nbformat.read(ROOT / "solutions" / NB03, as_version=4)
     [answer] = [c for c in nb.cells if c.get("id") == "answer-conv2d"]
     assert "* kernel, axis=(0, 1, 2)" in answer.source
@@ -241,7 +254,6 @@ def test_real_exercise_solved_stub_and_one_classic_mistake(tmp_path):
         [sub], tmp_path / "out", ref, jobs=2, cell_timeout=120, progress=False)}
     table = format_table(list(results.values()))
     assert results["solved"].score == results["solved"].max_score == 7, table
-    assert results["stub"].score == 0, table
     failed = [c for _, c in results["flipped"].checks if not c.passed]
     assert [c.id for c in failed] == ["conv2d"], table
     assert "flip" in failed[0].message, failed[0].message

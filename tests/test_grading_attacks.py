@@ -34,7 +34,7 @@ BWRAP = sandbox.isolation() == "bubblewrap"
 pytestmark = pytest.mark.skipif(not lc.available(), reason="exercises 03 and 05 not present")
 
 SOLUTION = str(ROOT / "solutions" / NB)
-GENERATED = 12  # two of each kind of sample_class.KINDS
+GENERATED = 6  # one of each kind of sample_class.KINDS
 
 # name -> code put in a cell before the first answer (the stubs stay as they are), or
 # {answer cell id: new source} to replace answers.
@@ -256,16 +256,18 @@ def test_library_shortcuts_say_so(attacked):
     assert "uses the library's" in messages["output_size"], messages
 
 
-def test_a_generated_class_gets_exactly_the_totals_it_deserves(attacked):
-    """Solved, stubs, half solved, attacks, malformed and missing notebooks, graded in the
-    same run as the attackers (--jobs 2): every total right, every report there."""
+def test_the_whole_class_gets_exactly_the_totals_it_deserves(attacked):
+    """One command (--jobs 2) for the whole class: the generated students (solved, stub,
+    half solved, attack, malformed, partly missing) get what they solved, every attacker 0,
+    the blank classmates 0 and the solved one full marks; the gradebook says the same."""
     results, out, gradebook, _, expected = attacked
-    got = {name: results[name].score for name in expected}
-    assert got == expected, format_table([results[n] for n in expected if got[n] != expected[n]])
-    assert sorted(expected.values()) == sorted([11.0, 11.0] + [0.0] * 4 + [7.0] * 6)
+    assert sorted(expected.values()) == [0.0, 0.0, 7.0, 7.0, 7.0, 11.0]
+    expected = {**{name: 0.0 for name in results}, **expected, "solved_classmate": FULL}
+    got = {name: r.score for name, r in results.items()}
+    assert got == expected, format_table([results[n] for n in got if got[n] != expected[n]])
     rows = {r["student"]: r for r in csv.DictReader(gradebook.splitlines())}
-    assert len(rows) == len(results) and all(
-        float(rows[name]["total"]) == total for name, total in expected.items())
+    assert {name: float(row["total"]) for name, row in rows.items()} == expected
+    assert all(row["max_total"] == f"{FULL:g}" for row in rows.values())
     [malformed] = [nb for nb in results["s04-malformed"].notebooks if nb.name == lc.NB05]
     assert malformed.problem.startswith("cannot read the notebook")
     [missing] = [nb for nb in results["s05-missing"].notebooks if nb.name == lc.NB05]

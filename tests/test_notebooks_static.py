@@ -30,10 +30,22 @@ def _code_cells(path):
     return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
 
 
+LAST_LESSON = 21
+
+
 def test_there_are_lessons_solutions_and_exercises():
     numbers = sorted(int(p.name[:2]) for p in LESSONS)
-    assert numbers == list(range(17)), f"lessons 00-16 expected, found {numbers}"
-    assert len(SOLUTIONS) >= 6 and len(EXERCISES) == len(SOLUTIONS)
+    assert numbers == list(range(LAST_LESSON + 1)), (
+        f"one lesson per number 00-{LAST_LESSON} expected, found {numbers}")
+    assert [p.name for p in EXERCISES] == [p.name for p in SOLUTIONS], (
+        "every solution notebook has its exercise twin (cnn-course build-exercises)")
+
+
+def test_every_lesson_has_graded_work():
+    """Issue 15: graded work in every lesson from 01 to the last (00 checks the set-up)."""
+    graded = {int(p.name[:2]) for p in EXERCISES}
+    missing = sorted(set(range(1, LAST_LESSON + 1)) - graded)
+    assert not missing, f"lessons without an exercise notebook: {missing}"
 
 
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))

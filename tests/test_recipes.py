@@ -90,8 +90,9 @@ def test_compare_table_and_plot(tiny, capsys):
 def test_compact_cnn_shapes():
     m = recipes.compact_cnn((32, 32, 3), 10)
     assert m.output_shape == (None, 10)
-    # convs 9*(3*32+32*32+32*64+64*64+64*128+128*128) + biases 448, BN 4*448, dense 1,290
-    assert m.count_params() == 290_090
+    # convs 9*(3*32+32*32+32*64+64*64+64*128+128*128) (no bias), BN 4*448, dense 1,290
+    assert m.count_params() == 289_642
+    assert m.get_layer("compact_cnn_s1c1_bn").momentum == 0.9
     with pytest.raises(ValueError, match="too small for 3 stages"):
         recipes.compact_cnn((4, 4, 1), 10)
     with pytest.raises(ValueError, match="input_shape must be"):

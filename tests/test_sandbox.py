@@ -114,3 +114,16 @@ def test_kernelspec_runs_this_python_from_the_scratch_folder(scratch):
     name = sandbox.write_kernelspec(scratch)
     spec = json.loads((scratch / "jupyter" / "kernels" / name / "kernel.json").read_text())
     assert spec["argv"][0] == os.path.abspath(sys.executable)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_cpu_seconds_of_everything_the_run_started_are_measured_where_a_cgroup_can(scratch, level):
+    child = "sum(i * i for i in range(3 * 10 ** 6))"
+    code = ("import subprocess, sys\n"
+            f"subprocess.run([sys.executable, '-c', {child!r}])\n" + child)
+    res = _py(code, scratch, level)
+    cpuacct = Path("/sys/fs/cgroup/cpuacct/cgroup.procs").exists() and os.geteuid() == 0
+    if not cpuacct:
+        assert res.cpu_s is None
+    else:  # two processes of ~0.2 s each at least, both counted
+        assert res.cpu_s is not None and res.cpu_s > 0.3, res

@@ -16,7 +16,8 @@ in its own process (:mod:`cnn_course.checks.networks`). Three kinds of answer
   and training images, how far the outputs are from summing to 1, the mean top probability,
   how far the BatchNormalization layers' moving statistics moved.
 - ``"budget"``: a function ``builder(input_shape, num_classes) -> keras.Model``; the probe
-  trains the built model with a fixed recipe (pixels scaled to [0, 1], Adam 1e-3, sparse
+  trains the built model with a fixed recipe (pixels scaled to [0, 1], Adam with the case's
+  ``learning_rate``, sparse
   categorical cross-entropy, batch 32, the case's epochs and seed) and returns its
   parameter count, number of Conv2D layers, output shape and test accuracy.
 
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .._lazy import keras
 from . import serialize
 from .serialize import a_type
 
@@ -38,7 +40,6 @@ KINDS = ("model", "train", "budget")
 
 def _as_model(got: Any) -> tuple[Any, str | None]:
     """A functional model equivalent to ``got``, or ``(None, why not)``."""
-    from .._lazy import keras
 
     if not isinstance(got, keras.Model):
         return None, (f"returned {a_type(got)}, expected a keras.Model (build it with "
@@ -75,20 +76,22 @@ def describe_built_model(got: Any) -> dict:
 
 
 def measure_model(model: Any, x: np.ndarray, y: np.ndarray) -> dict:
-    """Accuracy of ``model`` on ``(x, y)``, how far its rows are from summing to 1, mean top
+    """Accuracy of ``model`` on ``(x, y)``, its cross-entropy ``mean(-ln p[y])`` (p clipped to
+    [1e-7, 1], as Keras does), how far its rows are from summing to 1, the mean top
     probability. ``x`` is given to the model as it is."""
     probs = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=float)
     if probs.ndim != 2 or probs.shape[0] != len(x):
         raise ValueError(f"the model's output has shape {probs.shape}, expected "
                          f"({len(x)}, number of classes)")
+    picked = probs[np.arange(len(y)), np.asarray(y, dtype=int)]
     return {"accuracy": float(np.mean(probs.argmax(axis=1) == y)),
+            "loss": float(np.mean(-np.log(np.clip(picked, 1e-7, 1.0)))),
             "sum_error": float(np.max(np.abs(probs.sum(axis=1) - 1.0))),
             "top_probability": float(np.mean(probs.max(axis=1)))}
 
 
 def _bn_moved(model: Any) -> tuple[int, float]:
     """Number of BatchNormalization layers and how far their moving statistics left (0, 1)."""
-    from .._lazy import keras
 
     layers = [layer for layer in model._flatten_layers(include_self=False)
               if isinstance(layer, keras.layers.BatchNormalization)]
@@ -101,7 +104,6 @@ def _bn_moved(model: Any) -> tuple[int, float]:
 
 
 def _history(history: Any) -> dict[str, list[float]]:
-    from .._lazy import keras
 
     if isinstance(history, keras.callbacks.History):
         history = history.history
@@ -136,7 +138,6 @@ def _train_result(got: Any, case: dict) -> dict:
 
 
 def _budget_result(got: Any, case: dict) -> dict:
-    from .._lazy import keras
     from .probe import _error, _exception_text
 
     model, why = _as_model(got)
@@ -151,7 +152,7 @@ def _budget_result(got: Any, case: dict) -> dict:
         return {"value": value}
     try:
         keras.utils.set_random_seed(int(case["seed"]))
-        model.compile(optimizer=keras.optimizers.Adam(1e-3),
+        model.compile(optimizer=keras.optimizers.Adam(float(case["learning_rate"])),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         model.fit(case["x_train"] / 255.0, case["y_train"], epochs=int(case["epochs"]),
                   batch_size=32, verbose=0)
@@ -177,7 +178,6 @@ def probe_cases(check_id: str, kind: str, name: str, answers: dict[str, Any],
     if not callable(func):
         return [_error("not_callable", f"`{name}` is {a_type(func)}, not a function: pass the "
                                        f"function itself, without calling it") for _ in cases]
-    from .._lazy import keras
 
     results: list[dict] = []
     for case in cases:

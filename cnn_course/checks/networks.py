@@ -14,7 +14,7 @@ fixed run must reach:
   ``build_model("vgg16")`` (its convolutions, BatchNormalization, ReLU and max-pooling);
 - ``vgg_block_no_bn`` and the question ``q_no_bn_prediction``: the ablation of that block
   (BatchNormalization removed), graded on its structure and on the prediction being made;
-- ``bug_a_named`` ... ``bug_c_fixed``: three training scripts with one planted bug each; the
+- ``bug_1_named`` ... ``bug_3_fixed``: three training scripts with one planted bug each; the
   bug's name (a question) and the fixed script, judged by what its run does on a validation
   set disjoint from the training images (accuracy above chance, probabilities that can reach
   1, validation numbers that are those of the validation images);
@@ -34,13 +34,16 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from .._lazy import keras
+
 if TYPE_CHECKING:  # the judges import .judging when they run: the probe process never does
     from keras import KerasTensor
 
     from .judging import Verdict
 
-__all__ = ["CASES", "JUDGES", "FORBIDDEN", "BUGS", "BUDGET_PARAMS", "BUDGET_ACCURACY",
+__all__ = ["CASES", "JUDGES", "FORBIDDEN", "HINTS", "BUGS", "BUDGET_PARAMS", "BUDGET_ACCURACY",
            "BUG_TRAIN", "BUG_VAL", "BUG_EPOCHS", "BUDGET_TRAIN", "BUDGET_TEST", "BUDGET_EPOCHS",
+           "BUDGET_LEARNING_RATE",
            "reference_vgg_block", "operations", "check_lenet5", "check_vgg_block",
            "check_vgg_block_no_bn", "check_fixed_script", "check_small_cnn",
            "check_network_answer"]
@@ -58,8 +61,12 @@ BUG_TRAIN, BUG_VAL, BUG_EPOCHS = 1000, 500, 2          # the fixed scripts' run 
 BUG_MIN_ACCURACY = 0.45                                  # chance is 0.10
 BUDGET_PARAMS = 50_000
 BUDGET_TRAIN, BUDGET_TEST, BUDGET_EPOCHS = 2000, 1000, 2
-#: Test accuracy the budget CNN must reach with the fixed recipe (measured: see the exercise).
-BUDGET_ACCURACY = 0.75
+#: Test accuracy the budget CNN must reach with the fixed recipe (Adam 3e-3, batch 32, 2 epochs
+#: on 2,000 images). Measured on three seeds (data subset and initialisation): Conv 32 -> pool
+#: -> Conv 64 -> pool -> softmax (34,826 parameters) 0.737-0.796; Conv 16 -> pool -> Conv 32 ->
+#: pool -> softmax (12,810) 0.721-0.761; about 6-8 s of CPU time each.
+BUDGET_ACCURACY = 0.70
+BUDGET_LEARNING_RATE = 3e-3
 
 
 def _rng(seed: int, check_id: str) -> np.random.Generator:
@@ -101,7 +108,8 @@ def operations(layers: list[dict]) -> list[dict]:
             continue
         if cls == "Conv2D":
             ops.append({"op": "conv", "layer": layer, "filters": cfg.get("filters"),
-                        "kernel": _pair(cfg.get("kernel_size")), "strides": _pair(cfg.get("strides")),
+                        "kernel": _pair(cfg.get("kernel_size")),
+                        "strides": _pair(cfg.get("strides")),
                         "padding": cfg.get("padding"), "activation": cfg.get("activation"),
                         "use_bias": cfg.get("use_bias")})
         elif cls == "Dense":
@@ -327,7 +335,6 @@ def reference_vgg_block(x: "KerasTensor", filters: int, convs: int, batch_norm: 
     (N, ceil(H / 2), ceil(W / 2), filters). (The model adds a Dropout after each stage.)
     ``batch_norm=False`` is the ablation without BatchNormalization.
     """
-    from .._lazy import keras
 
     for _ in range(convs):
         x = keras.layers.Conv2D(filters, 3, padding="same")(x)
@@ -422,7 +429,7 @@ def _compare_vgg(case: dict, got_ops: list[dict], ref_ops: list[dict], batch_nor
     if g["pool"] != e["pool"] or g["strides"] != e["strides"]:
         return (f"the max-pooling has pool_size={tuple(g['pool'])}, strides="
                 f"{tuple(g['strides'])}: VGG pools 2x2 windows with stride 2")
-    if g["padding"] != e["padding"]:
+    if g["padding"] != e["padding"] and _size(g) != _size(e):  # same size: harmless here
         return (f"the max-pooling has padding={g['padding']!r}, so it gives {_size(g)}, "
                 f"expected {_size(e)}: use padding='same' so odd sizes round up (7 -> 4), as "
                 f"the course's VGG-16 does")
@@ -430,7 +437,6 @@ def _compare_vgg(case: dict, got_ops: list[dict], ref_ops: list[dict], batch_nor
 
 
 def _judge_vgg(name: str, batch_norm: bool, cases: list[dict], results: list) -> Verdict:
-    from .._lazy import keras
     from .judging import Verdict
 
     if type(results) is not list or len(results) != len(cases):
@@ -523,15 +529,15 @@ def _bug_question(check_id: str, letter: str, explanation: str) -> Any:
 
 
 _BUG_EXPLANATIONS = {
-    "bug_a_named": ("A", "A: the images and the labels are shuffled with two different "
+    "bug_1_named": ("A", "A: the images and the labels are shuffled with two different "
                          "permutations, so every image gets another image's label; nothing "
                          "can be learnt and the validation accuracy stays at chance (0.10 for "
                          "10 classes). Shuffle them with one permutation"),
-    "bug_b_named": ("B", "B: the last Dense already ends in a softmax and another softmax "
+    "bug_2_named": ("B", "B: the last Dense already ends in a softmax and another softmax "
                          "follows; the softmax of numbers between 0 and 1 is close to "
                          "uniform, the top probability cannot exceed e / (e + 9) = 0.23, so "
                          "the loss cannot fall below -ln 0.23 = 1.46. Apply softmax once"),
-    "bug_c_named": ("D", "D: fit is given validation_data=(x_train, y_train), so the "
+    "bug_3_named": ("D", "D: fit is given validation_data=(x_train, y_train), so the "
                          "'validation' numbers measure the images the model learns from and "
                          "say nothing about new images. Validate on x_val, y_val"),
 }
@@ -564,11 +570,36 @@ def _bug_fixed_cases(check_id: str) -> Callable[[int], list[dict]]:
     return cases
 
 
+def _close(a: float, b: float) -> bool:
+    return math.isfinite(a) and abs(a - b) <= 1e-3 * (1 + abs(b))
+
+
+def _validation_problem(history: dict, val: dict, train: dict) -> str | None:
+    """Whether the history's last validation numbers are those of the validation images.
+
+    The loss is compared (a continuous number: a coincidence with another data set is
+    practically impossible), the accuracy too."""
+    losses, accuracies = history.get("val_loss"), history.get("val_accuracy")
+    if not losses or not accuracies:
+        return ("the history has no val_loss/val_accuracy: train with validation data and "
+                "metrics=['accuracy']")
+    loss, acc = float(losses[-1]), float(accuracies[-1])
+    if _close(loss, float(val["loss"])) and abs(acc - float(val["accuracy"])) <= 0.003:
+        return None
+    if _close(loss, float(train["loss"])):
+        return (f"the reported validation loss ({loss:.4f}) and accuracy ({acc:.3f}) are those "
+                f"of the training images: validate on the validation images the function is "
+                f"given")
+    return (f"the reported validation loss ({loss:.4f}) is not the loss on x_val, y_val "
+            f"({float(val['loss']):.4f}): validate on exactly the validation images the "
+            f"function is given")
+
+
 def _judge_fixed(check_id: str, cases: list[dict], results: list) -> Verdict:
     from .judging import Verdict
 
-    name = {"bug_a_fixed": "train_fixed_a", "bug_b_fixed": "train_fixed_b",
-            "bug_c_fixed": "train_fixed_c"}[check_id]
+    name = {"bug_1_fixed": "train_fixed_1", "bug_2_fixed": "train_fixed_2",
+            "bug_3_fixed": "train_fixed_3"}[check_id]
     if type(results) is not list or len(results) != len(cases) or not cases:
         return Verdict(False, "the check did not produce one result per input")
     case = cases[0]
@@ -586,24 +617,14 @@ def _judge_fixed(check_id: str, cases: list[dict], results: list) -> Verdict:
         return Verdict(False, f"{call}: the model's outputs do not sum to 1 (off by up to "
                               f"{sum_error:.3g}): keep exactly one softmax at the end, so it "
                               f"outputs class probabilities")
-    if check_id == "bug_b_fixed" and top <= 0.3:
+    if check_id == "bug_2_fixed" and top <= 0.3:
         return Verdict(False, f"{call}: the mean top probability on the validation images is "
                               f"{top:.3f}: the outputs are still squashed towards uniform "
                               f"(with two softmaxes it can never exceed 0.23)")
-    if check_id == "bug_c_fixed":
-        reported = history.get("val_accuracy")
-        if not reported:
-            return Verdict(False, f"{call}: the history has no val_accuracy: train with "
-                                  f"validation data and metrics=['accuracy']")
-        last = float(reported[-1])
-        if abs(last - val_acc) > 0.01:
-            if abs(last - float(train["accuracy"])) <= 0.01:
-                return Verdict(False, f"{call}: the reported validation accuracy ({last:.3f}) "
-                                      f"is the accuracy on the training images: validate on "
-                                      f"the validation images the function is given")
-            return Verdict(False, f"{call}: the reported validation accuracy ({last:.3f}) is "
-                                  f"not the accuracy on x_val, y_val ({val_acc:.3f}): validate "
-                                  f"on exactly the validation images the function is given")
+    if check_id == "bug_3_fixed":
+        problem = _validation_problem(history, val, train)
+        if problem is not None:
+            return Verdict(False, f"{call}: {problem}")
     if not math.isfinite(val_acc) or val_acc < BUG_MIN_ACCURACY:
         return Verdict(False, f"{call}: the fixed run reaches {val_acc:.3f} accuracy on the "
                               f"validation images, chance is 0.10 and a working run of this "
@@ -617,6 +638,7 @@ def _judge_fixed(check_id: str, cases: list[dict], results: list) -> Verdict:
 def budget_cnn_cases(seed: int) -> list[dict]:
     case = _fashion(seed, BUDGET_TRAIN, BUDGET_TEST, "budget_cnn")
     return [{"input_shape": [28, 28, 1], "num_classes": 10, "epochs": BUDGET_EPOCHS,
+             "learning_rate": BUDGET_LEARNING_RATE,
              "seed": int(seed % 1000), "x_train": case["x_train"], "y_train": case["y_train"],
              "x_test": case["x_val"], "y_test": case["y_val"],
              "label": f"Fashion-MNIST, {BUDGET_TRAIN} training images, {BUDGET_EPOCHS} epochs"}]
@@ -682,7 +704,7 @@ def _fixed_judge(check_id: str) -> Callable[[list[dict], list], "Verdict"]:
     return judge
 
 
-_FIXED = ("bug_a_fixed", "bug_b_fixed", "bug_c_fixed")
+_FIXED = ("bug_1_fixed", "bug_2_fixed", "bug_3_fixed")
 CASES: dict[str, Callable[[int], list[dict]]] = {
     "lenet5_model": lenet5_model_cases, "vgg_block": vgg_block_cases,
     "vgg_block_no_bn": vgg_block_cases, "q_no_bn_prediction": _one_case,
@@ -700,6 +722,85 @@ _LIBRARY_MODELS = ("cnn_course.build_model", "cnn_course.models", "keras.applica
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "lenet5_model": _LIBRARY_MODELS, "vgg_block": _LIBRARY_MODELS,
     "vgg_block_no_bn": _LIBRARY_MODELS, "budget_cnn": _LIBRARY_MODELS,
+}
+
+
+#: Hints on request (``cc.hint("<check id>")``, :mod:`.hints`): the idea, a method in words,
+#: an example with other numbers; never the code.
+HINTS: dict[str, tuple[str, ...]] = {
+    "lenet5_model": (
+        "Follow the table row by row and write down the size of every feature map before you "
+        "write a layer: a 5x5 convolution without padding takes 4 pixels off each side "
+        "length, a 2x2 pooling with stride 2 halves it.",
+        "Eight layers with weights or pooling: two convolution and pooling pairs, then a "
+        "layer that turns the maps into one vector, then three dense layers. Only the last "
+        "one uses softmax, and only once.",
+        "On a 36x36 input the maps are 32x32x6, 16x16x6, 12x12x16, 6x6x16, so the first "
+        "dense layer sees 576 numbers and has 576 * 120 + 120 weights.",
+    ),
+    "vgg_block": (
+        "A VGG block keeps the size through all its convolutions and halves it once, at the "
+        "end: only the pooling changes the height and width.",
+        "Repeat the unit convolution, normalisation, ReLU as often as the block has "
+        "convolutions, each layer applied to what the previous one returned; the "
+        "convolution itself stays linear.",
+        "With three convolutions on a 7x7 map: 7x7, 7x7, 7x7 after the convolutions, then "
+        "4x4 after the pooling, because its same padding rounds up.",
+    ),
+    "vgg_block_no_bn": (
+        "An ablation changes one thing: the block without its normalisation layers, "
+        "everything else as before.",
+        "Start from your block and take out only the normalisation; the activation after "
+        "each convolution stays, and so does the single pooling at the end.",
+    ),
+    "q_no_bn_prediction": (
+        "Any of the three letters counts: the point is to commit before you see the numbers.",
+        "Think of what the normalisation does to the scale of every layer's inputs while "
+        "the layers below keep changing, and what that allows the learning rate to do.",
+    ),
+    "bug_1_named": (
+        "Look at the accuracy the run reaches, on the training images too: what would it "
+        "be if the network learnt nothing at all?",
+        "Follow the images and the labels through the script line by line: does image "
+        "number i still carry its own label when the model sees it?",
+    ),
+    "bug_1_fixed": (
+        "Change only what the bug needs; the rest of the script stays as it was.",
+        "Shuffling is fine, as long as the images and the labels are put in the same new "
+        "order: draw one order and apply it to both.",
+    ),
+    "bug_2_named": (
+        "Watch the loss and the confidence: ten classes, and the loss never falls far from "
+        "where an untrained network starts.",
+        "Count how many times the model turns its scores into probabilities, including in "
+        "what it builds on top of the shared model.",
+        "A softmax of the probabilities 0.9 and 0.1 gives about 0.69 and 0.31: the second "
+        "one flattens them.",
+    ),
+    "bug_2_fixed": (
+        "The model must still output probabilities that sum to 1, so the loss of the script "
+        "stays right.",
+        "Keep exactly one softmax, the one at the end of the shared model.",
+    ),
+    "bug_3_named": (
+        "Ask which images the validation numbers are measured on, and whether the training "
+        "ever saw them.",
+        "Read the argument that gives the validation data to the training call.",
+    ),
+    "bug_3_fixed": (
+        "Validation numbers only mean something on images the training never sees.",
+        "The function receives validation images and labels: they are what the training "
+        "call should validate on.",
+    ),
+    "budget_cnn": (
+        "Count the parameters before you train: where does a small CNN keep most of them?",
+        "The dense layer after flattening costs height times width times channels of the "
+        "last map, times its units: pooling before flattening shrinks that product, "
+        "convolutions cost the same whatever the image size.",
+        "Two 3x3 convolution layers of 16 and 32 filters, each followed by a 2x2 pooling, "
+        "leave a 5x5x32 map on a 28x28 image: 800 numbers, so a softmax over 10 classes on "
+        "top costs 8,010 parameters.",
+    ),
 }
 
 
@@ -725,8 +826,8 @@ def check_vgg_block_no_bn(vgg_block_no_bn: Callable) -> None:
 
 
 def check_fixed_script(check_id: str, train_fixed: Callable) -> None:
-    """Check a fixed training script (``"bug_a_fixed"``, ``"bug_b_fixed"`` or
-    ``"bug_c_fixed"``) by what its run does on images it never trained on."""
+    """Check a fixed training script (``"bug_1_fixed"``, ``"bug_2_fixed"`` or
+    ``"bug_3_fixed"``) by what its run does on images it never trained on."""
     from . import run_check
     from .probe import PROBES
 

@@ -233,6 +233,7 @@ def sigmoid_derivative_cases(seed: int) -> list[dict]:
     rng = _rng(seed, "sigmoid_derivative")
     return [_case(np.array([-2.0, -0.5, 0.0, 0.5, 2.0]), label="around 0"),
             _case(rng.normal(0, 3, (3, 4)).round(3), label="a 2-D array"),
+            _case(rng.normal(0, 6, (2, 2, 3)).round(3), label="a 3-D array"),
             _case(np.array([-800.0, -50.0, 50.0, 800.0]),
                   label="large |z| (saturation, overflow of exp)")]
 
@@ -268,7 +269,7 @@ def judge_sigmoid_derivative(cases: list[dict], results: list) -> "Verdict":
 def softmax_jvp_cases(seed: int) -> list[dict]:
     rng = _rng(seed, "softmax_jvp")
     cases = []
-    for n, k, scale, label in [(1, 3, 1.0, "one row of 3"), (4, 5, 1.0, "4 rows of 5"),
+    for n, k, scale, label in [(4, 5, 1.0, "4 rows of 5"), (1, 3, 1.0, "one row of 3"),
                                (2, 4, 2.0, None), (3, 3, 300.0, "large logits (stability)")]:
         cases.append(_case(rng.normal(0, scale, (n, k)).round(3),
                            rng.normal(0, 1, (n, k)).round(3), label=label))

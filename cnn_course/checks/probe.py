@@ -109,12 +109,12 @@ PROBES.update({
     "vgg_block": ProbeSpec(("vgg_block",), "keras"),
     "q_no_bn_prediction": ProbeSpec(("no_bn_prediction",), "value"),
     "vgg_block_no_bn": ProbeSpec(("vgg_block_no_bn",), "keras"),
-    "bug_a_named": ProbeSpec(("bug_a",), "value"),
-    "bug_a_fixed": ProbeSpec(("train_fixed_a",), "train"),
-    "bug_b_named": ProbeSpec(("bug_b",), "value"),
-    "bug_b_fixed": ProbeSpec(("train_fixed_b",), "train"),
-    "bug_c_named": ProbeSpec(("bug_c",), "value"),
-    "bug_c_fixed": ProbeSpec(("train_fixed_c",), "train"),
+    "bug_1_named": ProbeSpec(("bug_1",), "value"),
+    "bug_1_fixed": ProbeSpec(("train_fixed_1",), "train"),
+    "bug_2_named": ProbeSpec(("bug_2",), "value"),
+    "bug_2_fixed": ProbeSpec(("train_fixed_2",), "train"),
+    "bug_3_named": ProbeSpec(("bug_3",), "value"),
+    "bug_3_fixed": ProbeSpec(("train_fixed_3",), "train"),
     "budget_cnn": ProbeSpec(("small_cnn",), "budget"),
 })
 

@@ -157,7 +157,7 @@ def sgd_update_cases(seed: int) -> list[dict]:
               "conv2/bias": (2,), "dense/kernel": (8, 3), "dense/bias": (3,)}
     cases = []
     for lr, label in [(0.1, "the NumPy CNN's parameters, lr 0.1"), (0.01, "lr 0.01"),
-                      (0.5, None)]:
+                      (0.5, None), (round(float(rng.uniform(0.001, 1)), 4), None)]:
         params = {k: rng.normal(0, 1, s).round(4) for k, s in shapes.items()}
         grads = {k: rng.normal(0, 1, s).round(4) for k, s in shapes.items()}
         cases.append(_case(params, grads, lr, label=label))

@@ -47,6 +47,8 @@ KERNEL_NAME = "cnn-course-grader"
 _LOAD_DATASET = re.compile(r"load_dataset\(\s*[\"'](\w+)[\"']")
 _ANSI = re.compile(r"(\x1b|#x1B)\[[0-9;]*m")
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit|Failed)):?(.*)$")
+#: How a check whose judge raised begins its message (the grader grades that student again).
+JUDGE_RAISED = "not graded: the grader's check raised"
 _JUDGE_LOCK = threading.Lock()  # cases and judges may build Keras models: one at a time
 
 
@@ -127,6 +129,7 @@ class Options:
     missing_datasets: Mapping[str, str] = field(default_factory=dict)  # name -> why
     one_kernel: bool = True              # all of a student's notebooks in one kernel
     threads: int | None = None           # CPU threads of a student's kernel (NumPy, TensorFlow)
+    model_cache: str | None = None       # read-only trained-network cache (warm_model_cache)
 
 
 # ---- reading a submission ---------------------------------------------------------------
@@ -346,6 +349,7 @@ class Plan:
     result: NotebookResult
     assembled: Assembled
     cases: dict[str, Any]
+    seed: int = 0
 
 
 MERGED = "all-notebooks.ipynb"
@@ -362,7 +366,7 @@ def merge(plans: Sequence[Plan]) -> tuple[Any, list[str], list[int]]:
     offsets: list[int] = []
     for i, plan in enumerate(plans):
         if i:
-            sep = nbformat.v4.new_code_cell("%reset -f\nimport gc as _gc; _gc.collect(); del _gc")
+            sep = nbformat.v4.new_code_cell("%reset -f")  # it also runs gc.collect()
             sep["id"] = f"reset-{i}"
             nb.cells.append(sep)
             origin.append(f"the reset before {plan.ref.name}")
@@ -456,7 +460,7 @@ def grade_student(student: str, folder: Path, files: Mapping[str, Path | None],
             nbres.notes += assembled.notes
             nbres.notes += scan.reaching_notes(assembled.answer_sources)
             nbformat.write(assembled.notebook, scratch / "work" / name)
-            plans.append(Plan(ref, nbres, assembled, cases))
+            plans.append(Plan(ref, nbres, assembled, cases, seed))
 
         views = _execute(scratch, plans, options, level, result) if plans else {}
         for plan in plans:
@@ -533,15 +537,18 @@ PYTEST_MAIN = ("import sys; sys.modules['rfc3987_syntax'] = None; import pytest;
 
 
 def _run(scratch: Path, notebooks: list[Path], wall: float, options: Options, level: str,
-         result: StudentResult | None = None):
+         result: StudentResult | None = None, extra_env: Mapping[str, str] | None = None):
     write_kernelspec(scratch, KERNEL_NAME)
     env = scratch_env(scratch)
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only nbval: no plugin a student could plant
+    if options.model_cache:  # the networks the pristine exercises trained: loaded, not retrained
+        env["CNN_COURSE_CACHE"] = options.model_cache
     if options.threads:  # --jobs N on C cores: C // N threads each, no oversubscription
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                      "TF_NUM_INTRAOP_THREADS"):
             env[name] = str(options.threads)
         env["TF_NUM_INTEROP_THREADS"] = "1" if options.threads < 4 else "2"
+    env.update(extra_env or {})
     cmd = [python(), "-c", PYTEST_MAIN, "-p", "nbval.plugin", "-p", "no:cacheprovider",
            "--noconftest", "-q", "-o", "addopts=", "-p", "no:warnings",
            "--nbval-lax", f"--nbval-cell-timeout={options.cell_timeout}",
@@ -550,7 +557,8 @@ def _run(scratch: Path, notebooks: list[Path], wall: float, options: Options, le
     lim = options.limits
     limits = Limits(wall_s=wall, cpu_s=lim.cpu_s, memory_bytes=lim.memory_bytes,
                     processes=lim.processes, file_bytes=lim.file_bytes)
-    run = run_sandboxed(cmd, scratch, limits, read_only=options.data_paths, level=level, env=env)
+    read_only = options.data_paths + ((options.model_cache,) if options.model_cache else ())
+    run = run_sandboxed(cmd, scratch, limits, read_only=read_only, level=level, env=env)
     if result is not None and run.cpu_s is not None:
         result.cpu_seconds = round(result.cpu_seconds + run.cpu_s, 2)
     return run
@@ -589,11 +597,50 @@ def _judge_one(c: PristineCheck, plan: Plan, suite: Suite, options: Options, scr
         with _JUDGE_LOCK:
             verdict = spec.judge(cases[c.check_id], results)
         passed, message = bool(verdict.passed is True), str(verdict.message)[:2000]
-    except Exception as exc:  # a judge never lets a student's data crash the class
-        passed, message = False, f"the results could not be judged ({type(exc).__name__}: " \
-                                 f"{str(exc)[:200]})"
+    except Exception as exc:
+        # A judge that raises is the grader's fault, never the student's (it happened for a
+        # few seeds, on correct answers): not graded, the run incomplete, the teacher told.
+        return CheckResult(c.check_id, 0.0, c.points, "not graded",
+                           f"{JUDGE_RAISED} {type(exc).__name__}: {str(exc)[:200]} (seed "
+                           f"{plan.seed}); please report it to the course")
     return CheckResult(c.check_id, c.points if passed else 0.0, c.points,
                        "passed" if passed else "failed", "" if passed else message)
+
+
+#: Calls in an exercise that train a network (cached by :mod:`cnn_course.model_cache`).
+_TRAINS = re.compile(r"\b(trained_model|cached_training)\(")
+
+
+def warm_model_cache(refs: Mapping[str, Reference], options: Options, folder: Path,
+                     level: str | None = None) -> Path | None:
+    """Train, once, the networks the pristine exercises train; ``folder/cache`` or ``None``.
+
+    The pristine exercise notebooks (the course's own code, not a student's) that call
+    ``trained_model`` / ``cached_training`` run in a sandbox whose scratch folder holds the
+    model cache; their cells that call a stub fail, as they do for a student, after the
+    training. The grader then shows that cache READ-ONLY to every student's sandbox
+    (``CNN_COURSE_CACHE``), so each student loads the network instead of training it
+    (about a minute of CPU per student on 2 cores): nothing a student writes reaches a
+    classmate. ``None`` when no exercise trains a network.
+    """
+    names = [n for n, ref in refs.items() if any(
+        c.cell_type == "code" and _TRAINS.search(c.source) for c in ref.notebook.cells)]
+    if not names:
+        return None
+    scratch = Path(folder).resolve() / "warm-up"
+    (scratch / "work").mkdir(parents=True)
+    cache = scratch / "cache"
+    cache.mkdir()
+    for name in names:
+        nb = copy.deepcopy(refs[name].notebook)
+        nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "cnn-course grader",
+                                     "language": "python"}
+        nbformat.write(nb, scratch / "work" / name)
+    warm = Options(**{**options.__dict__, "model_cache": None})
+    write_kernelspec(scratch, KERNEL_NAME)
+    _run(scratch, [scratch / "work" / n for n in names], 120.0 + 300.0 * len(names),
+         warm, level or options.level or isolation(), extra_env={"CNN_COURSE_CACHE": str(cache)})
+    return cache if any(cache.iterdir()) else None
 
 
 def submission_hash(files: Mapping[str, Path | None], refs: Mapping[str, Reference],
