@@ -55,6 +55,9 @@ case "$command" in
         export CNN_COURSE_MODE="${CNN_COURSE_MODE:-quick}"
         export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
         export MPLBACKEND=Agg
+        # Networks the lessons train are cached (cnn-course cache); a test run starts empty so
+        # that it measures what a fresh machine does, and leaves the student's cache alone.
+        export CNN_COURSE_CACHE="${CNN_COURSE_CACHE:-$(mktemp -d -t cnn-course-cache.XXXXXX)}"
         exec "$VENV/bin/python" -m pytest -n "${CNN_COURSE_JOBS:-auto}" --dist loadfile \
             --nbval-lax --nbval-cell-timeout=300 \
             tests notebooks solutions "$@"

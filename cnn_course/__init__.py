@@ -76,6 +76,7 @@ _API = {
     "layer_outputs": "inspection",
     "explain_params": "inspection",
     "conv_params": "inspection",
+    "multiply_adds": "inspection",
     "keras_conv_params": "inspection",
     "plot_feature_maps": "inspection",
     "plot_kernels": "inspection",

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["layer_outputs", "explain_params", "ParamTable", "conv_params",
-           "keras_conv_params", "plot_feature_maps", "plot_kernels"]
+           "keras_conv_params", "multiply_adds", "plot_feature_maps", "plot_kernels"]
 
 
 def _one_image_batch(model: Any, image: object) -> np.ndarray:
@@ -346,6 +346,49 @@ def keras_conv_params(kernel_size: int | tuple[int, int], in_channels: int, filt
     layer = keras.layers.Conv2D(filters, size, use_bias=use_bias)
     layer.build((None, None, None, in_channels))
     return int(layer.count_params())
+
+
+def multiply_adds(model: Any) -> int:
+    """Multiply-adds a Keras model spends on one image (Conv2D and Dense layers).
+
+    ``Conv2D``: ``kh * kw * C_in * F`` per output position, times ``H' * W'`` positions;
+    ``Dense``: one per weight, ``n_in * n_out``. Pooling, activations, batch normalisation and
+    bias additions are not counted (they are a few operations per value, far fewer than a
+    convolution's), so this is the usual "MACs" figure papers quote.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model (functional or Sequential with an input shape).
+
+    Returns
+    -------
+    int
+        Multiply-adds for one image.
+
+    See Also
+    --------
+    explain_params : the parameters of each layer, with formulas.
+    conv_params : the parameters of one convolution.
+
+    Examples
+    --------
+    >>> import keras
+    >>> m = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3),
+    ...                       keras.layers.Flatten(), keras.layers.Dense(2)])
+    >>> multiply_adds(m)                  # 3*3*1*4 * 6*6  +  144*2
+    1584
+    """
+    check_model(model)
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            kh, kw, c_in, filters = (int(v) for v in layer.kernel.shape)
+            _, h, w, _ = layer.output.shape
+            total += kh * kw * c_in * filters * int(h) * int(w)
+        elif isinstance(layer, keras.layers.Dense):
+            total += int(np.prod(layer.kernel.shape))
+    return total
 
 
 # --------------------------------------------------------------------------- plots

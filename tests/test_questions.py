@@ -20,7 +20,8 @@ def verdict(check_id, value):
 
 RIGHT = {"q_image_numbers": 3072, "q_keras_flip": "b", "q_sigmoid_chain": 0.00098,
          "q_gd_step": 0.6, "q_learning_rate": "B)", "q_untrained_loss": 2.3,
-         "q_majority_accuracy": 0.1135, "q_im2col_shape": (676, 144), "q_speedup": " c "}
+         "q_majority_accuracy": 0.1135, "q_im2col_shape": (676, 144), "q_speedup": " c ",
+         "q_folder_split": 90, "q_augment_gap": "B", "q_flip_digits": "b"}
 
 
 def test_every_question_is_registered_as_a_value_probe():
@@ -63,6 +64,11 @@ def test_undefined_variable():
     ("q_im2col_shape", (144, 676), "swapped"),
     ("q_im2col_shape", [784, 144], "'same' padding"),
     ("q_speedup", "B", "factor 10"),
+    ("q_folder_split", 120, "what is left"),
+    ("q_folder_split", 30, "the validation set"),
+    ("q_augment_gap", "A", "harder, not easier"),
+    ("q_augment_gap", "D", "training images only"),
+    ("q_flip_digits", "A", "no longer the digit"),
 ])
 def test_wrong_answer_names_the_mistake_and_explains(qid, value, meaning):
     v = verdict(qid, value)

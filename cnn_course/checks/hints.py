@@ -160,6 +160,19 @@ HINTS: dict[str, tuple[str, ...]] = {
         "The derivative of (w - 3)^2 is 2(w - 3). For (w - 5)^2 at w = 1 with lr 0.5: the "
         "derivative is -8, the step moves w to 1 + 4 = 5.",
     ),
+    "q_folder_split": (
+        "validation_split takes its share out of the images in the folder; the rest trains.",
+        "Count all the images first (every class folder), then take away the validation part.",
+    ),
+    "q_augment_gap": (
+        "Think about what the network sees in the second epoch of an augmented run.",
+        "The gap is training accuracy minus validation accuracy: which of the two does "
+        "augmentation make harder to push up?",
+    ),
+    "q_flip_digits": (
+        "Picture a handwritten 7 in a mirror.",
+        "An augmentation must keep the label true: is a mirrored digit still the same digit?",
+    ),
     "q_learning_rate": (
         "What does one step do when it is much longer than the distance to the minimum?",
         "Think of the parabola w^2 and steps of lr times 2w: with lr 1.5 the point lands "

@@ -123,8 +123,16 @@ def judge_conv2d(cases: list[dict], results: list) -> Verdict:
         (h, w, c), (kh, kw_, _, f) = x.shape, kernel.shape
         expected = reference(x, kernel, stride=s, padding=p)
 
-        def shape(stride: int, pad: int, chans: int = f) -> Shape:
-            return Shape((output_size(h, kh, stride, pad), output_size(w, kw_, stride, pad), chans))
+        def sizes(rows: int, cols: int, stride: int, pad: int, chans: int) -> Shape | None:
+            """The output shape of that mistake, or None where it has no output at all."""
+            try:
+                return Shape((output_size(h, rows, stride, pad), output_size(w, cols, stride, pad),
+                              chans))
+            except ValueError:  # e.g. a swapped kernel wider than the padded image
+                return None
+
+        def shape(stride: int, pad: int, chans: int = f) -> Shape | None:
+            return sizes(kh, kw_, stride, pad, chans)
 
         h_out, w_out = expected.shape[:2]
         mistakes = [
@@ -136,7 +144,7 @@ def judge_conv2d(cases: list[dict], results: list) -> Verdict:
             ("keep the filter axis: the output is (H', W', F), even for F = 1",
              Shape(expected.shape[:2])),
             ("kernel height and width swapped: the kernel is (kh, kw, C, F)",
-             Shape((output_size(h, kw_, s, p), output_size(w, kh, s, p), f))),
+             sizes(kw_, kh, s, p, f)),
             ("did you flip the kernel? Keras layers (and this course) compute the "
              "cross-correlation: sum(x_patch * kernel), no flip",
              reference(x, kernel[::-1, ::-1], stride=s, padding=p)),

@@ -484,10 +484,10 @@ def judge_vgg_block_no_bn(cases: list[dict], results: list) -> Verdict:
 
 
 # --------------------------------------------------------------------------- questions
-NO_BN_OPTIONS = {
-    "A": "the network without BatchNormalization reaches a clearly higher accuracy",
-    "B": "the network without BatchNormalization reaches a clearly lower accuracy",
-    "C": "about the same accuracy (within a few points)",
+NO_BN_OPTIONS = {  # after the same short training, the network without BatchNormalization has
+    "A": "a clearly lower training loss without BatchNormalization (it learns faster)",
+    "B": "a clearly higher training loss without BatchNormalization (it learns slower)",
+    "C": "about the same training loss with and without BatchNormalization (within 10%)",
 }
 
 

@@ -153,6 +153,36 @@ QUESTIONS: dict[str, Question] = {q.id: q for q in [
                        ((784, 144), "that is 'same' padding; the windows here are 'valid'"),
                        ((676, 9), "every window has 16 channels: 3 * 3 * 16 numbers"),
                        ((26, 26, 144), "im2col is a 2-D matrix: one row per window"))),
+    Question("q_folder_split", "number", lambda: 90,
+             "3 classes * 40 images = 120 images; validation_split=0.25 keeps a quarter, 30, "
+             "for validation, so 90 are left to train on",
+             tolerance=0,
+             mistakes=((120, "validation_split takes its share out of the same folder: the "
+                             "training set is what is left"),
+                       (30, "that is the validation set: 0.25 of the images"),
+                       (40, "count every class folder: each one is a class of 40 images"))),
+    Question("q_augment_gap", "choice", lambda: "B",
+             "B: augmentation shows the network a slightly different version of each training "
+             "image every epoch, so it cannot memorise them; training accuracy (measured on "
+             "the clean images) rises more slowly and validation accuracy catches up: the gap "
+             "narrows. Whether test accuracy also rises depends on the budget - the lesson "
+             "measures both",
+             options=("A", "B", "C", "D"),
+             mistakes=(("A", "memorising gets harder, not easier, when every epoch sees "
+                             "changed images"),
+                       ("C", "it changes what the network sees every epoch, so it changes how "
+                             "fast it can memorise"),
+                       ("D", "augmentation is applied to the training images only; the "
+                             "validation images are left as they are"))),
+    Question("q_flip_digits", "choice", lambda: "B",
+             "B: a mirrored 2, 3, 4, 5, 7 or 9 is not that digit (and no digit at all), so a "
+             "horizontal flip would teach the network wrong labels. Flips suit photos of "
+             "objects that look the same mirrored (cats, cars, clothes); small shifts and "
+             "rotations suit digits",
+             options=("A", "B", "C"),
+             mistakes=(("A", "a mirrored 3 or 7 is no longer the digit its label says"),
+                       ("C", "it matters: for most digits the mirror image has another meaning "
+                             "or none"))),
     Question("q_speedup", "choice", lambda: "C",
              "C: the naive loops run one Python step per output value and kernel tap; im2col "
              "+ one matrix product hands all of them to optimised BLAS code. BENCHMARKS.md "
