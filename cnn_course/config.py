@@ -43,7 +43,7 @@ import numpy as np
 from . import __version__
 from ._lazy import keras, quiet_native_stderr, tf
 from ._validation import check_int
-from .data import DATASETS, locate
+from .data import DATASETS, locate, shown_path
 
 __all__ = ["Config", "setup", "resolve_mode", "MODES", "MODE_ENV"]
 
@@ -274,7 +274,7 @@ def _data_lines() -> list[str]:
                          f"see `cnn-course data`)")
         else:
             kind, path = found
-            lines.append(f"  {name:<13} {kind}: {path}")
+            lines.append(f"  {name:<13} {kind}: {shown_path(path)}")
     return ["data:"] + lines
 
 

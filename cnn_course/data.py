@@ -358,6 +358,34 @@ def _env_folders() -> list[Path]:
     return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
 
 
+def shown_path(path: str | os.PathLike) -> str:
+    """A path as the course prints it: relative to the folder a setting or the home points at.
+
+    ``$CNN_COURSE_DATA/mnist`` for a folder under a ``CNN_COURSE_DATA`` entry,
+    ``$CNN_COURSE_CACHE/...`` under the model cache's setting, ``~/...`` under the home
+    folder, else the path unchanged (system folders such as ``/usr/share/datasets``). Reports
+    and stored notebook outputs then name no one machine's folders.
+
+    Examples
+    --------
+    >>> shown_path("/usr/share/datasets/fashion-mnist")
+    '/usr/share/datasets/fashion-mnist'
+    """
+    path = Path(path)
+    roots = [(f"${DATA_ENV}", folder) for folder in _env_folders()]
+    cache = os.environ.get("CNN_COURSE_CACHE", "")
+    if cache.strip():
+        roots.append(("$CNN_COURSE_CACHE", Path(cache).expanduser()))
+    roots.append(("~", Path.home()))
+    for label, root in roots:
+        try:
+            rel = path.relative_to(root)
+        except ValueError:
+            continue
+        return label if str(rel) == "." else f"{label}/{rel.as_posix()}"
+    return str(path)
+
+
 def _search(name: str) -> tuple[tuple[str, str, str, Path, tuple[Path, ...]] | None, list[str]]:
     """Look for ``name`` offline. Returns ((kind, where, format, path, files) | None, looked)."""
     looked: list[str] = []

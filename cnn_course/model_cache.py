@@ -47,6 +47,7 @@ import numpy as np
 
 from ._lazy import keras
 from ._validation import check_int
+from .data import shown_path
 
 if TYPE_CHECKING:
     import keras as keras_types
@@ -282,12 +283,12 @@ def cached_training(model_name: str, dataset: str, train_size: int, epochs: int,
         try:
             model, history = _load(folder, key)
         except Exception as err:  # damaged or unreadable entry: say so, start again
-            print(f"cache entry {folder} could not be read ({type(err).__name__}: "
+            print(f"cache entry {shown_path(folder)} could not be read ({type(err).__name__}: "
                   f"{str(err)[:200]}); removing it and training again")
             shutil.rmtree(folder, ignore_errors=True)
         else:
             if verbose:
-                print(f"loaded {_describe(key)} from the cache: {folder}")
+                print(f"loaded {_describe(key)} from the cache: {shown_path(folder)}")
             return model, history
     keras.utils.set_random_seed(key["seed"])
     start = time.perf_counter()
@@ -301,7 +302,7 @@ def cached_training(model_name: str, dataset: str, train_size: int, epochs: int,
     logs, epoch_list = _history_logs(history)
     _save(folder, key, model, logs, epoch_list, seconds)
     if verbose:
-        print(f"trained {_describe(key)} in {seconds:.1f} s; saved to {folder}")
+        print(f"trained {_describe(key)} in {seconds:.1f} s; saved to {shown_path(folder)}")
     return model, _history_object(logs, epoch_list)
 
 
