@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from .numpy_basics import _run  # the one in-notebook feedback helper of these topic modules
+
 if TYPE_CHECKING:
     from .judging import Verdict
 
@@ -365,12 +367,6 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 
 
 # --------------------------------------------------------------------------- student side
-def _run(check_id: str, func: Callable, extra: list[dict] = ()) -> None:
-    from . import run_check
-
-    run_check(check_id, {check_id: func}, list(extra))
-
-
 def check_numerical_gradient(numerical_gradient: Callable) -> None:
     """Check ``numerical_gradient(f, x)`` (central differences, x of any shape)."""
     _run("numerical_gradient", numerical_gradient)
