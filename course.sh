@@ -2,6 +2,9 @@
 # The course's two set-up commands (see README.md):
 #   bash course.sh lab     create .venv on first use, install the course, open it in JupyterLab
 #   bash course.sh test    same set-up, then run every test (unit tests and all notebooks)
+# and, with the same set-up, the student's other commands without activating .venv:
+#   bash course.sh doctor  check the installation (= .venv/bin/cnn-course doctor)
+#   bash course.sh work    copy new lessons into my-work/ after a `git pull`, report changed ones
 # Both are idempotent: a second run reuses the installed environment unless
 # pyproject.toml changed. Extra arguments go to JupyterLab or pytest.
 set -euo pipefail
@@ -38,6 +41,12 @@ ensure_env() {
         rm -f "$VENV"/.cnn-course-*
         touch "$stamp"
     fi
+    # The Jupyter kernel "cnn-course" that every course notebook names (nbval, JupyterLab):
+    # this environment's Python, so that no other Jupyter's Python is picked.
+    if [ ! -f "$VENV/share/jupyter/kernels/cnn-course/kernel.json" ]; then
+        "$VENV/bin/python" -m ipykernel install --sys-prefix --name cnn-course \
+            --display-name "Python (cnn-course)" >/dev/null
+    fi
 }
 
 command="${1:-}"
@@ -45,14 +54,19 @@ command="${1:-}"
 case "$command" in
     lab)
         ensure_env
-        as_root=()
-        [ "$(id -u)" = 0 ] && as_root=(--allow-root)   # containers and CI machines run as root
-        exec "$VENV/bin/jupyter" lab --notebook-dir=. ${as_root[@]+"${as_root[@]}"} notebooks/index.md "$@"
+        # Your copies of the lessons in my-work/ (git-ignored), JupyterLab opened on the
+        # rendered course map there (cnn_course/tooling/lab.py says how).
+        exec "$VENV/bin/cnn-course" lab "$@"
+        ;;
+    doctor|work)
+        ensure_env
+        exec "$VENV/bin/cnn-course" "$command" "$@"
         ;;
     test)
         ensure_env
         # The lessons run in quick mode (small subsets, few epochs) unless told otherwise.
         export CNN_COURSE_MODE="${CNN_COURSE_MODE:-quick}"
+        export CNN_COURSE_STRICT_CHECKS=1   # a failing check fails its cell (cnn_course/_kernel.py)
         export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
         export MPLBACKEND=Agg
         # Networks the lessons train are cached (cnn-course cache); a test run starts empty so
@@ -63,7 +77,7 @@ case "$command" in
             tests notebooks solutions "$@"
         ;;
     *)
-        echo "usage: bash course.sh lab|test [extra arguments]" >&2
+        echo "usage: bash course.sh lab|test|doctor|work [extra arguments]" >&2
         exit 2
         ;;
 esac

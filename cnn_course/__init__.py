@@ -15,7 +15,10 @@ Public API (``cnn_course.<name>``):
 - NumPy operations: ``conv2d``, ``conv2d_naive``, ``output_size``, ``same_padding``,
   ``pad2d``, ``pool2d``, ``global_pool``; modules ``filters`` and ``activations``
 - Keras models: ``build_model``, ``list_models``, ``conv_bn_relu``, ``cbapd_block``,
-  ``inception_block``, ``residual_block``, ``build_deep_stack``
+  ``inception_block``, ``residual_block``, ``build_deep_stack``, ``build_cifar_resnet``,
+  ``build_downsampling_cnn``
+- comparing architectures: ``compare_architectures``, ``architecture_table``,
+  ``plot_architectures``
 - training: ``train``, ``evaluate``, ``predict_labels``, ``seconds_per_step``,
   ``confusion_matrix``, ``per_class_accuracy``, ``export_weights``
 - looking inside: ``layer_outputs``, ``explain_params``, ``conv_params``,
@@ -64,6 +67,13 @@ _API = {
     "inception_block": "models",
     "residual_block": "models",
     "build_deep_stack": "models",
+    "build_cifar_resnet": "models",
+    "build_downsampling_cnn": "models",
+    # comparing architectures on the same data, recipe and budget
+    "compare_architectures": "comparison",
+    "architecture_table": "comparison",
+    "plot_architectures": "comparison",
+    "ArchitectureResult": "comparison",
     # training toolkit
     "train": "training",
     "evaluate": "training",
@@ -71,6 +81,18 @@ _API = {
     "confusion_matrix": "training",
     "per_class_accuracy": "training",
     "export_weights": "training",
+    "import_weights": "training",
+    # upsampling and segmentation (NumPy) and the encoder-decoder
+    "conv2d_transpose": "upsampling",
+    "conv2d_transpose_naive": "upsampling",
+    "transposed_output_size": "upsampling",
+    "upsample2d": "upsampling",
+    "digit_masks": "segmentation",
+    "pixel_accuracy": "segmentation",
+    "iou": "segmentation",
+    "build_encoder_decoder": "models",
+    "set_bn_momentum": "models",
+    "build_narrow_vgg16": "models",
     "seconds_per_step": "training",
     # looking inside a network
     "layer_outputs": "inspection",
@@ -94,9 +116,18 @@ _API = {
     "top_activating_patches": "activation_patches",
     "compare_with_classic_filters": "kernels",
     "explain_image": "explorer",
+    "explore_model": "widgets.model_explorer",
     # trained once, reused: the model cache
     "trained_model": "model_cache",
     "cached_training": "model_cache",
+    # transfer learning and fine-tuning
+    "feature_extractor": "transfer",
+    "with_new_head": "transfer",
+    "unfreeze_top": "transfer",
+    "trainable_summary": "transfer",
+    "pretrained_cnn": "transfer",
+    "pretrained_base": "transfer",
+    "imagenet_weights_available": "transfer",
     # how a CNN learns: losses, optimizers, backward passes, gradient checks
     "log_softmax": "losses",
     "softmax_cross_entropy": "losses",
@@ -123,8 +154,8 @@ _SUBMODULES = {"padding", "filters", "activations", "plots", "widgets", "models"
                "images",
                "losses", "optimizers", "backprop", "gradient_check",
                "saliency_maps", "gradcam", "occlusion", "activation_patches", "kernels",
-               "explorer", "model_cache",
-               "augmentation", "schedules", "recipes"}
+               "explorer", "model_cache", "transfer",
+               "augmentation", "schedules", "recipes", "upsampling", "segmentation"}
 
 __all__ = sorted(_API) + sorted(_SUBMODULES)
 

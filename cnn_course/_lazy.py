@@ -74,8 +74,22 @@ def _import(name: str) -> types.ModuleType:
     if name.split(".")[0] in ("tensorflow", "keras"):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         with quiet_native_stderr():
-            return importlib.import_module(name)
+            module = importlib.import_module(name)
+            _start_devices()
+        return module
     return importlib.import_module(name)
+
+
+def _start_devices() -> None:
+    """Let TensorFlow look for its devices now, inside the filter: its first operation would
+    otherwise call ``cuInit`` later and print ``E0000 ... failed call to cuInit`` unfiltered."""
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is None:  # Keras on another backend
+        return
+    try:
+        tensorflow.config.list_physical_devices()
+    except Exception:  # a broken install shows its error on first real use
+        pass
 
 
 class LazyModule(types.ModuleType):

@@ -42,6 +42,7 @@ import numpy as np
 
 from . import __version__
 from ._lazy import keras, quiet_native_stderr, tf
+from ._kernel import register as register_kernel
 from ._validation import check_int
 from .data import DATASETS, locate, shown_path
 
@@ -306,6 +307,7 @@ def setup(seed: int = 0, mode: str | None = None, verbose: bool = True,
     if not isinstance(tensorflow, bool):
         raise TypeError(f"tensorflow must be a bool, got {type(tensorflow).__name__}")
     chosen = resolve_mode(mode)
+    register_kernel()  # in Jupyter: a stub or a failing check shows a message, Run All goes on
 
     random.seed(seed)
     np.random.seed(seed)

@@ -504,10 +504,21 @@ def _download(name: str) -> Path:
 
 
 # --------------------------------------------------------------------------- loading
+#: The files each dataset is read from (any one of the alternatives), as the messages name them.
+_FILES_WANTED = {
+    "mnist": "mnist.npz, or the four IDX files " + ", ".join(f"{s}.gz" for s in _IDX_FILES)
+             + " (.gz optional)",
+    "fashion_mnist": "the four IDX files " + ", ".join(f"{s}.gz" for s in _IDX_FILES)
+                     + " (.gz optional)",
+    "cifar10": "the folder cifar-10-batches-py/ with data_batch_1 ... data_batch_5 and "
+               "test_batch (the python version of CIFAR-10)",
+}
+
+
 def _how_to_get(name: str) -> str:
     lines = [f"How to get {_TITLES[name]}:",
-             "  - connect to the internet and run again: Keras downloads it to "
-             f"{_keras_home() / 'datasets'};"]
+             "  - connect to the internet and run `cnn-course data --download`: it downloads "
+             f"from Keras' URLs into the Keras cache {_keras_home() / 'datasets'};"]
     if name == "fashion_mnist":
         lines.append("  - or install Debian's package: sudo apt-get install dataset-fashion-mnist;")
     lines.append(f"  - or put the upstream files in a folder and set {DATA_ENV} to it "
@@ -516,7 +527,8 @@ def _how_to_get(name: str) -> str:
 
 
 def _not_found(name: str, looked: Sequence[str]) -> DatasetNotFoundError:
-    text = (f"{_TITLES[name]} ({name!r}) was not found. Looked in, in order:\n"
+    text = (f"{_TITLES[name]} ({name!r}) was not found. It is read from "
+            f"{_FILES_WANTED[name]}. Looked in, in order:\n"
             + "\n".join(f"  - {line}" for line in looked) + "\n" + _how_to_get(name))
     return DatasetNotFoundError(text)
 
@@ -545,8 +557,10 @@ def _load_cached(name: str, download: bool):
         try:
             where = _download(name)
         except Exception as exc:  # network errors, bad archives: report them with the rest
+            # ``from None``: the message names the failure; the socket's own traceback
+            # (dozens of lines offline) would only bury it
             raise _not_found(name, looked + [f"download: failed ({type(exc).__name__}: "
-                                             f"{exc})"]) from exc
+                                             f"{exc})"]) from None
         hit, more = _search(name)
         if hit is None:
             raise _not_found(name, looked + [f"download: finished into {where}, but the files "
@@ -624,12 +638,16 @@ def clear_cache() -> None:
     _SERVED.clear()
 
 
-def print_data_report() -> int:
+def print_data_report(download: bool = False) -> int:
     """Print, for each dataset, whether it is found offline, where, and its counts.
 
-    Used by ``cnn-course data``. Nothing is downloaded. Returns 0 if every dataset was
-    found and read, 1 otherwise.
+    Used by ``cnn-course data``. Nothing is downloaded unless ``download`` is true
+    (``cnn-course data --download``): then each dataset not found offline is downloaded from
+    Keras' URLs into the Keras cache, and a failed download is reported in one line (what
+    failed), not a traceback. Returns 0 if every dataset was found and read, 1 otherwise.
     """
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be a bool, got {type(download).__name__}")
     env = os.environ.get(DATA_ENV)
     print(f"Datasets (searched in order: {DATA_ENV}, {SYSTEM_ROOT}/<name>, "
           f"Keras cache {_keras_home() / 'datasets'}, download)")
@@ -637,9 +655,19 @@ def print_data_report() -> int:
     ok = True
     for name in DATASETS:
         try:
-            info = dataset_info(name, download=False)
+            if download and locate(name) is None:
+                print(f"{_TITLES[name]:<14} downloading into {_keras_home() / 'datasets'} ...",
+                      flush=True)
+            info = dataset_info(name, download=download)
         except DatasetNotFoundError as exc:
             ok = False
+            failed = [line.strip()[len("- download: failed "):]
+                      for line in str(exc).splitlines()
+                      if line.strip().startswith("- download: failed")]
+            if failed:  # one line: what the download said
+                print(f"{_TITLES[name]:<14} MISSING: the download failed {failed[0]}; "
+                      f"connect to the internet and run again, or see `cnn-course data`")
+                continue
             print(f"\n{_TITLES[name]:<14} MISSING")
             print("\n".join("  " + line for line in str(exc).splitlines()[1:]))
             continue

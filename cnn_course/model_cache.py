@@ -361,7 +361,7 @@ def trained_model(cfg: Config, model_name: str = "fashion_cnn", dataset: str = "
             x = x[..., None]
         model = build_model(model_name, input_shape=x.shape[1:])
         history = train(model, x, y_fit, epochs=n_epochs, batch_size=batch_size,
-                        validation_split=validation_split, verbose=2 if cfg.verbose else 0)
+                        validation_split=validation_split, verbose="auto" if cfg.verbose else 0)
         return model, history
 
     return cached_training(model_name, dataset, len(x_fit), n_epochs, cfg.seed, fit,

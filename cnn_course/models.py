@@ -49,7 +49,7 @@ import itertools
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ._lazy import keras
-from ._validation import check_int, check_pair
+from ._validation import check_int, check_model, check_pair
 
 if TYPE_CHECKING:  # for type hints only
     from keras import KerasTensor
@@ -63,6 +63,11 @@ __all__ = [
     "inception_block",
     "residual_block",
     "build_deep_stack",
+    "build_cifar_resnet",
+    "build_downsampling_cnn",
+    "build_encoder_decoder",
+    "set_bn_momentum",
+    "build_narrow_vgg16",
 ]
 
 # name -> (default input shape, total, trainable, non-trainable, one-line description).
@@ -466,21 +471,26 @@ def _vgg16(inputs, num_classes):
     (the original: 4096, for 224x224 images). K. Simonyan and A. Zisserman,
     arXiv:1409.1556, 2014.
     """
+    return _vgg16_layers(inputs, num_classes, width_divisor=1)
+
+
+def _vgg16_layers(inputs, num_classes, width_divisor):
+    """VGG-16's layers with every convolution and hidden dense width divided by ``width_divisor``."""
     x = inputs
     stages = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
     for s, (filters, n_conv) in enumerate(stages, start=1):
         for c in range(1, n_conv + 1):
             p = f"stage{s}_conv{c}"
-            x = keras.layers.Conv2D(filters, 3, padding="same", name=p)(x)
+            x = keras.layers.Conv2D(filters // width_divisor, 3, padding="same", name=p)(x)
             x = keras.layers.BatchNormalization(name=f"{p}_bn")(x)
             x = keras.layers.Activation("relu", name=f"{p}_relu")(x)
         # "same" pooling: 32 -> 16 -> 8 -> 4 -> 2 -> 1, and 28 -> 14 -> 7 -> 4 -> 2 -> 1
         x = keras.layers.MaxPooling2D(2, strides=2, padding="same", name=f"stage{s}_pool")(x)
         x = keras.layers.Dropout(0.2, name=f"stage{s}_dropout")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(512, activation="relu", name="dense1")(x)
+    x = keras.layers.Dense(512 // width_divisor, activation="relu", name="dense1")(x)
     x = keras.layers.Dropout(0.2, name="dropout1")(x)
-    x = keras.layers.Dense(512, activation="relu", name="dense2")(x)
+    x = keras.layers.Dense(512 // width_divisor, activation="relu", name="dense2")(x)
     x = keras.layers.Dropout(0.2, name="dropout2")(x)
     return keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
 
@@ -707,3 +717,372 @@ def build_deep_stack(depth: int, shortcuts: bool, filters: int = 16,
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     kind = "residual" if shortcuts else "plain"
     return keras.Model(inputs, outputs, name=f"{kind}_{depth}")
+
+
+def _check_shape3(input_shape: object, min_side: int) -> tuple[int, int, int]:
+    if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3
+            or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in input_shape)
+            or min(input_shape[:2]) < min_side):
+        raise ValueError(f"input_shape must be (height, width, channels) with height, width "
+                         f">= {min_side}, got {input_shape!r}")
+    return (int(input_shape[0]), int(input_shape[1]), int(input_shape[2]))
+
+
+def _check_widths(widths: object) -> list[int]:
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or not widths:
+        raise ValueError(f"widths must be a non-empty sequence of ints >= 1, got {widths!r}")
+    return [check_int("widths", w, 1) for w in widths]
+
+
+def build_cifar_resnet(blocks_per_stage: int = 1, shortcuts: bool = True,
+                       widths: Sequence[int] = (16, 32, 64),
+                       input_shape: Sequence[int] = (32, 32, 3), num_classes: int = 10
+                       ) -> keras.Model:
+    """A CPU-sized residual network for 32x32 images: He et al.'s CIFAR ResNets, depth 6n+2.
+
+    Stem: 3x3 convolution (``widths[0]`` filters, no bias), BN, ReLU. Then one stage per
+    width of ``blocks_per_stage`` (n) basic blocks; the first block of every stage after
+    the first halves H and W with a stride-2 convolution (no pooling anywhere). Then global
+    average pooling and a softmax Dense layer. With three widths the network has
+    ``1 + 2 * 3 * n + 1 = 6n + 2`` layers with weights: ``n = 1, 2, 3`` give ResNet-8, -14,
+    -20 (0.08, 0.17, 0.27 million parameters against ResNet-18's 11.2 million).
+
+    With ``shortcuts=False`` every block is the same two convolutions without the ``Add``
+    (and without the 1x1 projections of the stride-2 blocks, so the plain network has a few
+    parameters fewer): the *plain* network of the paper's comparison.
+
+    Parameters
+    ----------
+    blocks_per_stage : int, 1..50
+        ``n``, the basic blocks per stage.
+    shortcuts : bool
+        Residual (True) or plain (False).
+    widths : sequence of int >= 1
+        Filters of each stage (He et al.: 16, 32, 64); each stage after the first halves
+        H and W, so H, W >= ``2 ** (len(widths) - 1)``.
+    input_shape : (H, W, C)
+    num_classes : int >= 2
+
+    Returns
+    -------
+    keras.Model
+        Named ``resnet<depth>`` or ``plain<depth>``, mapping (N, H, W, C) to class
+        probabilities (N, num_classes).
+
+    See Also
+    --------
+    residual_block : the basic block (projection shortcut where the shape changes).
+    build_deep_stack : plain and residual stacks at one resolution, for the training loss.
+    build_model : ``"resnet18"``, the ImageNet-style ResNet the lesson compares this with.
+
+    References
+    ----------
+    .. [1] K. He, X. Zhang, S. Ren and J. Sun, "Deep residual learning for image
+       recognition", CVPR 2016, arXiv:1512.03385 (Sec. 4.2: the 6n+2 networks for CIFAR-10
+       with 16, 32 and 64 filters; here with projection shortcuts, option B).
+
+    Examples
+    --------
+    >>> build_cifar_resnet(1).count_params()
+    78714
+    >>> build_cifar_resnet(2, shortcuts=False).name
+    'plain14'
+    """
+    n = check_int("blocks_per_stage", blocks_per_stage, 1, 50)
+    if not isinstance(shortcuts, bool):
+        raise TypeError(f"shortcuts must be True or False, got {shortcuts!r}")
+    widths = _check_widths(widths)
+    shape = _check_shape3(input_shape, 2 ** (len(widths) - 1))
+    num_classes = check_int("num_classes", num_classes, 2)
+    depth = 2 * n * len(widths) + 2
+    inputs = keras.Input(shape=shape, name="image")
+    x = keras.layers.Conv2D(widths[0], 3, padding="same", use_bias=False,
+                            name="stem_conv")(inputs)
+    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    x = keras.layers.Activation("relu", name="stem_relu")(x)
+    for s, filters in enumerate(widths, start=1):
+        for b in range(1, n + 1):
+            strides = 2 if (s > 1 and b == 1) else 1
+            p = f"stage{s}_block{b}"
+            if shortcuts:
+                x = residual_block(x, filters, strides, name=p)
+                continue
+            x = keras.layers.Conv2D(filters, 3, strides=strides, padding="same",
+                                    use_bias=False, name=f"{p}_conv1")(x)
+            x = keras.layers.BatchNormalization(name=f"{p}_bn1")(x)
+            x = keras.layers.Activation("relu", name=f"{p}_relu1")(x)
+            x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                                    name=f"{p}_conv2")(x)
+            x = keras.layers.BatchNormalization(name=f"{p}_bn2")(x)
+            x = keras.layers.Activation("relu", name=f"{p}_relu2")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    return keras.Model(inputs, outputs, name=f"{'resnet' if shortcuts else 'plain'}{depth}")
+
+
+def build_downsampling_cnn(downsample: str = "pool", widths: Sequence[int] = (32, 64, 128),
+                           input_shape: Sequence[int] = (32, 32, 3), num_classes: int = 10
+                           ) -> keras.Model:
+    """A small CNN that halves its maps by max pooling or by strided convolutions.
+
+    Each stage is two ``conv_bn_relu``-style units (3x3, no bias, BN, ReLU). With
+    ``downsample="pool"`` a 2x2 max pooling follows the second one; with ``"stride"`` the
+    pooling is gone and the second convolution has stride 2 instead (Springenberg et al.'s
+    "Strided-CNN"). The two networks have **the same parameters**; the strided one computes
+    its second convolution at a quarter of the positions, so it needs fewer multiply-adds,
+    and it *learns* how to downsample instead of taking the maximum. Then global average
+    pooling and a softmax Dense layer.
+
+    Parameters
+    ----------
+    downsample : {"pool", "stride"}
+    widths : sequence of int >= 1
+        Filters of each stage; each stage halves H and W (H, W >= ``2 ** len(widths)``).
+    input_shape : (H, W, C)
+    num_classes : int >= 2
+
+    Returns
+    -------
+    keras.Model
+        Named ``pooled_cnn`` or ``strided_cnn``; (N, H, W, C) -> (N, num_classes).
+        Parameters: ``sum over stages of 9*C_in*F + 9*F*F + 2*4*F``, plus ``F*K + K``.
+
+    See Also
+    --------
+    cnn_course.inspection.multiply_adds : what the stride saves, counted.
+    cnn_course.pooling.pool2d : the pooling the strided network drops.
+
+    References
+    ----------
+    .. [1] J. T. Springenberg, A. Dosovitskiy, T. Brox and M. Riedmiller, "Striving for
+       simplicity: the all convolutional net", ICLR 2015 workshop, arXiv:1412.6806
+       (max pooling replaced by a stride-2 convolution, with little or no loss).
+
+    Examples
+    --------
+    >>> pooled = build_downsampling_cnn("pool")
+    >>> strided = build_downsampling_cnn("stride")
+    >>> pooled.count_params() == strided.count_params()
+    True
+    >>> strided.get_layer("stage1_conv2").strides
+    (2, 2)
+    """
+    if downsample not in ("pool", "stride"):
+        raise ValueError(f"downsample must be 'pool' or 'stride', got {downsample!r}")
+    widths = _check_widths(widths)
+    shape = _check_shape3(input_shape, 2 ** len(widths))
+    num_classes = check_int("num_classes", num_classes, 2)
+    inputs = keras.Input(shape=shape, name="image")
+    x = inputs
+    for s, filters in enumerate(widths, start=1):
+        for c in (1, 2):
+            strides = 2 if (downsample == "stride" and c == 2) else 1
+            p = f"stage{s}_conv{c}"
+            x = keras.layers.Conv2D(filters, 3, strides=strides, padding="same",
+                                    use_bias=False, name=p)(x)
+            x = keras.layers.BatchNormalization(name=f"{p}_bn")(x)
+            x = keras.layers.Activation("relu", name=f"{p}_relu")(x)
+        if downsample == "pool":
+            x = keras.layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
+    name = "pooled_cnn" if downsample == "pool" else "strided_cnn"
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_encoder_decoder(widths: Sequence[int] = (16, 32), upsampling: str = "transpose",
+                          input_shape: Sequence[int] = (28, 28, 1), kernel_size: int = 3
+                          ) -> keras.Model:
+    """A mirrored encoder-decoder that labels every pixel (binary segmentation).
+
+    Encoder: per width ``F``, a ``kernel_size`` convolution (``"same"``, ReLU) and a 2x2
+    max pooling, so the maps shrink by 2 per stage. Decoder, the mirror image: per width in
+    reverse order, an upsampling by 2 that also convolves, then a 1x1 convolution with a
+    sigmoid gives one probability per pixel, ``(N, H, W, C) -> (N, H, W, 1)``.
+
+    ``upsampling="transpose"`` upsamples with a learnt ``Conv2DTranspose`` (kernel
+    ``kernel_size``, stride 2, ``"same"``, ReLU); ``"nearest"`` / ``"bilinear"`` use a fixed
+    ``UpSampling2D`` followed by a ``kernel_size`` convolution (ReLU) -- the same number of
+    parameters, no checkerboard pattern [4]_.
+
+    Parameters
+    ----------
+    widths : sequence of int >= 1
+        Filters of the encoder stages; H and W must be divisible by ``2 ** len(widths)``.
+    upsampling : {"transpose", "nearest", "bilinear"}
+    input_shape : (H, W, C)
+    kernel_size : int >= 1
+
+    Returns
+    -------
+    keras.Model
+        Named ``encoder_decoder``; layers ``conv1, pool1, ..., up1, ..., mask``.
+        Parameters: ``k*k*(C_in*F + F)`` per convolution (encoder ``C -> F_1 -> F_2 ...``,
+        decoder ``F_L -> F_L -> F_(L-1) ... -> F_1``), plus ``F_1 + 1`` for the mask.
+        18,689 for the defaults.
+
+    See Also
+    --------
+    cnn_course.upsampling.conv2d_transpose : what ``Conv2DTranspose`` computes, in NumPy.
+    cnn_course.segmentation.iou : how good the predicted masks are.
+
+    References
+    ----------
+    .. [1] H. Noh, S. Hong and B. Han, "Learning deconvolution network for semantic
+       segmentation", ICCV 2015, arXiv:1505.04366 (mirrored encoder-decoder).
+    .. [2] J. Long, E. Shelhamer and T. Darrell, "Fully convolutional networks for semantic
+       segmentation", CVPR 2015, arXiv:1411.4038.
+    .. [3] O. Ronneberger, P. Fischer and T. Brox, "U-Net: convolutional networks for
+       biomedical image segmentation", MICCAI 2015, arXiv:1505.04597 (the same shape, plus
+       skip connections).
+    .. [4] A. Odena, V. Dumoulin and C. Olah, "Deconvolution and checkerboard artifacts",
+       Distill, 2016.
+
+    Examples
+    --------
+    >>> model = build_encoder_decoder()
+    >>> model.output_shape, model.count_params()
+    ((None, 28, 28, 1), 18689)
+    """
+    if upsampling not in ("transpose", "nearest", "bilinear"):
+        raise ValueError("upsampling must be 'transpose', 'nearest' or 'bilinear', "
+                         f"got {upsampling!r}")
+    widths = _check_widths(widths)
+    k = check_int("kernel_size", kernel_size, 1)
+    shape = _check_shape3(input_shape, 2 ** len(widths))
+    if shape[0] % 2 ** len(widths) or shape[1] % 2 ** len(widths):
+        raise ValueError(f"input_shape's height and width must be divisible by "
+                         f"2 ** len(widths) = {2 ** len(widths)}, got {shape}")
+    inputs = keras.Input(shape=shape, name="image")
+    x = inputs
+    for s, filters in enumerate(widths, start=1):
+        x = keras.layers.Conv2D(filters, k, padding="same", activation="relu", name=f"conv{s}")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool{s}")(x)
+    for s, filters in enumerate(reversed(widths), start=1):
+        if upsampling == "transpose":
+            x = keras.layers.Conv2DTranspose(filters, k, strides=2, padding="same",
+                                             activation="relu", name=f"up{s}")(x)
+        else:
+            x = keras.layers.UpSampling2D(2, interpolation=upsampling, name=f"up{s}_resize")(x)
+            x = keras.layers.Conv2D(filters, k, padding="same", activation="relu",
+                                    name=f"up{s}")(x)
+    outputs = keras.layers.Conv2D(1, 1, activation="sigmoid", name="mask")(x)
+    return keras.Model(inputs, outputs, name="encoder_decoder")
+
+
+def set_bn_momentum(model: keras.Model, momentum: float) -> int:
+    """Set the moving-average momentum of every ``BatchNormalization`` layer of ``model``.
+
+    A BatchNorm layer normalises with the statistics of the current batch while it
+    trains, and with its *moving* mean and variance at test time, updated after each
+    training step as
+
+    .. math:: \\mu_{\\text{moving}} \\leftarrow m\\,\\mu_{\\text{moving}} + (1 - m)\\,\\mu_{\\text{batch}} .
+
+    They start at mean 0 and variance 1, so after :math:`t` steps a fraction
+    :math:`m^t` of that starting value is left: with Keras' default :math:`m = 0.99`
+    it takes about 460 steps to fall below 1%, with :math:`m = 0.9` about 44. A
+    network trained for a few dozen steps (the course's quick mode) is therefore
+    judged with wrong statistics unless the momentum is lowered before training.
+    Call it **before** training (and before the first training step traces a graph);
+    parameter counts do not change.
+
+    Parameters
+    ----------
+    model : keras.Model
+    momentum : float in [0, 1)
+        New momentum :math:`m` of every ``BatchNormalization`` layer, nested
+        models included.
+
+    Returns
+    -------
+    int
+        How many BatchNormalization layers were changed (0 for a network without any).
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a Keras model.
+    ValueError
+        ``momentum`` is not a number in [0, 1).
+
+    See Also
+    --------
+    cnn_course.recipes.compact_cnn : built with BatchNorm momentum 0.9 for the same reason.
+
+    References
+    ----------
+    .. [1] S. Ioffe and C. Szegedy, "Batch normalization", ICML 2015, arXiv:1502.03167.
+
+    Examples
+    --------
+    >>> model = build_model("cifar_baseline")   # one BatchNormalization layer
+    >>> set_bn_momentum(model, 0.9)
+    1
+    """
+    check_model(model)
+    if (isinstance(momentum, bool) or not isinstance(momentum, (int, float))
+            or not 0.0 <= float(momentum) < 1.0):
+        raise ValueError(f"momentum must be a number in [0, 1); got {momentum!r}")
+    changed = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = float(momentum)
+            changed += 1
+        elif isinstance(layer, keras.Model):  # a nested model: its layers too
+            changed += set_bn_momentum(layer, momentum)
+    return changed
+
+
+def build_narrow_vgg16(width_divisor: int = 4, input_shape: Sequence[int] = (32, 32, 3),
+                       num_classes: int = 10) -> keras.Model:
+    """VGG-16's layer pattern with every width divided by ``width_divisor``.
+
+    The same 13 "same" 3x3 convolutions (each with BatchNorm and ReLU) in five stages,
+    the same poolings, dropout and 3 dense layers as ``build_model("vgg16")``, with
+    ``64/d, 128/d, 256/d, 512/d, 512/d`` channels and ``512/d``-unit dense layers.
+    A convolution's weights and multiply-adds scale with ``C_in * C_out``, so dividing
+    every width by ``d`` divides them by about ``d**2``: a network that can train for
+    a few dozen steps on a CPU, for the quick mode of a lesson. ``width_divisor=1`` is
+    exactly ``build_model("vgg16")`` (15,262,026 parameters on 32x32x3).
+
+    Parameters
+    ----------
+    width_divisor : int in {1, 2, 4, 8, 16, 32, 64}
+        Divides every width; it must divide 64, the narrowest stage.
+    input_shape : tuple of int
+        ``(height, width, channels)`` of one image, at least 1x1 after five "same" poolings.
+    num_classes : int >= 2
+
+    Returns
+    -------
+    keras.Model
+        Built, not compiled, named ``vgg16_div{width_divisor}``; output ``(N, num_classes)``.
+
+    Raises
+    ------
+    ValueError
+        ``width_divisor`` does not divide 64, a malformed ``input_shape`` or ``num_classes < 2``.
+
+    See Also
+    --------
+    build_model : ``"vgg16"``, the full-width network.
+
+    References
+    ----------
+    .. [1] K. Simonyan and A. Zisserman, "Very deep convolutional networks for
+       large-scale image recognition", arXiv:1409.1556, 2014.
+
+    Examples
+    --------
+    >>> build_narrow_vgg16(4).count_params()
+    959322
+    """
+    width_divisor = check_int("width_divisor", width_divisor, 1)
+    if 64 % width_divisor:
+        raise ValueError(f"width_divisor must divide 64 (1, 2, 4, 8, 16, 32 or 64); got {width_divisor}")
+    shape = _check_input_shape("vgg16", input_shape)
+    num_classes = check_int("num_classes", num_classes, 2)
+    inputs = keras.Input(shape=shape, name="image")
+    outputs = _vgg16_layers(inputs, num_classes, width_divisor)
+    return keras.Model(inputs, outputs, name=f"vgg16_div{width_divisor}")

@@ -40,12 +40,14 @@ from ._validation import check_array, check_int, check_model
 
 __all__ = [
     "train",
+    "progress_verbosity",
     "evaluate",
     "predict_labels",
     "seconds_per_step",
     "confusion_matrix",
     "per_class_accuracy",
     "export_weights",
+    "import_weights",
     "BEST_WEIGHTS_FILE",
     "BACKUP_DIR",
     "HISTORY_FILE",
@@ -237,6 +239,46 @@ class _HistoryLog:
 
 
 # --------------------------------------------------------------------------- training
+def progress_verbosity() -> int:
+    """Keras' ``verbose`` for a long fit: a progress bar wherever someone watches it.
+
+    Returns 1 (Keras' progress bar, redrawn in place with ``\\r``, which JupyterLab and a
+    terminal render as one moving bar with the step count, time left and running loss) in a
+    Jupyter/IPython kernel or when standard output is a terminal; 2 (one line per epoch)
+    when the output goes to a file or a pipe, e.g. a CI log, which then stays short.
+    :func:`train` (``verbose="auto"``) and :func:`cnn_course.trained_model` use it, so a
+    30-45 s epoch shows signs of life.
+
+    Returns
+    -------
+    int
+        1 or 2, for ``model.fit(..., verbose=progress_verbosity())``.
+
+    See Also
+    --------
+    train : fits with this verbosity by default.
+
+    References
+    ----------
+    .. [1] Keras API reference, ``Model.fit`` (``verbose``: 0 silent, 1 progress bar, 2 one
+       line per epoch) and ``keras.utils.Progbar``.
+    """
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    if ipython is not None:
+        try:
+            if ipython.get_ipython() is not None:
+                return 1
+        except Exception:
+            pass
+    stream = sys.stdout
+    try:
+        return 1 if stream is not None and stream.isatty() else 2
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return 2
+
+
 def train(model: keras.Model, x: object, y: object, epochs: int = 5, batch_size: int = 64,
           validation_split: float = 0.1, checkpoint_dir: str | os.PathLike | None = None,
           verbose: str | int = "auto", callbacks: Sequence[Any] | None = None
@@ -274,7 +316,9 @@ def train(model: keras.Model, x: object, y: object, epochs: int = 5, batch_size:
         optimizer state. Load the best weights afterwards with
         ``model.load_weights(Path(checkpoint_dir) / BEST_WEIGHTS_FILE)``.
     verbose : "auto", 0, 1 or 2
-        Keras' progress display ("auto" shows the progress bar).
+        Keras' progress display: 0 silent, 1 a progress bar, 2 one line per epoch;
+        "auto" (default) is :func:`progress_verbosity`: the bar in a notebook or a
+        terminal, one line per epoch in a log.
     callbacks : list of keras.callbacks.Callback, optional
         Extra callbacks, run after the checkpointing ones.
 
@@ -316,6 +360,8 @@ def train(model: keras.Model, x: object, y: object, epochs: int = 5, batch_size:
     validation_split = _check_fraction("validation_split", validation_split)
     if verbose not in ("auto", 0, 1, 2):
         raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+    if verbose == "auto":
+        verbose = progress_verbosity()
     folder = None if checkpoint_dir is None else _check_checkpoint_dir(checkpoint_dir)
     extra = list(callbacks or [])
     for cb in extra:
@@ -651,3 +697,79 @@ def export_weights(model: keras.Model, path: str | os.PathLike, precision: int =
         parts.append(f"{getattr(v, 'path', v.name)}\nshape: {tuple(values.shape)}\n{text}\n\n")
     _atomic_write_text(path, "".join(parts))
     return path
+
+
+def import_weights(model: keras.Model, path: str | os.PathLike) -> keras.Model:
+    """Read a file written by :func:`export_weights` back into ``model``'s variables.
+
+    Every block (variable name, ``shape: (...)``, the values row by row) must name one of
+    ``model.trainable_variables`` with the same shape, and every trainable variable must
+    have a block: a file from another architecture is refused, nothing is half-loaded
+    (all blocks are read and checked before any variable is assigned). The values come
+    back rounded to the file's ``precision`` significant digits, so the rebuilt model's
+    predictions differ from the original's by about that rounding, no more.
+
+    Only trainable variables are in the file: the moving mean and variance of a
+    ``BatchNormalization`` layer are not, so a model with BatchNorm does not come back
+    exactly from such a file (use ``model.save_weights`` for that).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model of the same architecture (e.g. freshly built by the same function).
+    path : str or PathLike
+        A file written by :func:`export_weights`.
+
+    Returns
+    -------
+    keras.Model
+        ``model``, its trainable variables now holding the file's values.
+
+    Raises
+    ------
+    TypeError
+        ``model`` is not a ``keras.Model``.
+    ValueError
+        The file is missing or malformed, names an unknown variable, has a shape or value
+        count that does not match, or lacks one of the model's variables.
+
+    See Also
+    --------
+    export_weights : the writer, with the file's format.
+
+    References
+    ----------
+    .. [1] F. Chollet et al., "Keras: saving and serialization",
+       https://keras.io/guides/serialization_and_saving/ (the binary formats this text
+       file stands in for).
+    """
+    check_model(model)
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"path must be a file written by export_weights, got {path}")
+    wanted = {getattr(v, "path", v.name): v for v in model.trainable_variables}
+    blocks = [b for b in path.read_text().split("\n\n") if b.strip() and not b.startswith("#")]
+    values: dict[str, np.ndarray] = {}
+    for block in blocks:
+        lines = block.strip("\n").split("\n")
+        name = lines[0]
+        if len(lines) < 2 or not lines[1].startswith("shape: "):
+            raise ValueError(f"{path}: block {name!r} has no 'shape: (...)' line")
+        if name not in wanted:
+            raise ValueError(f"{path}: variable {name!r} is not a trainable variable of "
+                             f"model {model.name!r} (its variables: {sorted(wanted)})")
+        shape = tuple(int(d) for d in lines[1][len("shape: "):].strip("()").split(",") if d.strip())
+        if shape != tuple(wanted[name].shape):
+            raise ValueError(f"{path}: variable {name!r} has shape {shape} in the file and "
+                             f"{tuple(wanted[name].shape)} in the model")
+        flat = np.array(" ".join(lines[2:]).split(), dtype=np.float64)
+        if flat.size != int(np.prod(shape)):
+            raise ValueError(f"{path}: variable {name!r} has {flat.size} values, its shape "
+                             f"{shape} needs {int(np.prod(shape))}")
+        values[name] = flat.reshape(shape)
+    missing = sorted(set(wanted) - set(values))
+    if missing:
+        raise ValueError(f"{path} lacks the model's variables {missing}")
+    for name, value in values.items():
+        wanted[name].assign(value.astype(wanted[name].dtype))
+    return model

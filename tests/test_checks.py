@@ -531,3 +531,21 @@ def test_conv2d_judge_never_crashes_on_right_answers_over_many_seeds():
         results = [{"value": reference(*c["args"], **c["kwargs"])} for c in cases]
         verdict = spec.judge(cases, results)
         assert verdict.passed, (seed, verdict.message)
+
+
+def test_inception_stride_on_the_5x5_convolution_alone_is_named():
+    """Issue 15 audit: the stride moved to the 5x5 convolution only (branch 3) is diagnosed
+    like the 3x3 case, naming that convolution, not as a generic shape error."""
+    def five_late(x, filters, strides=1):
+        def cbr(y, k, s=1):
+            y = layers.Conv2D(filters, k, strides=s, padding="same")(y)
+            return layers.Activation("relu")(layers.BatchNormalization()(y))
+
+        b1 = cbr(x, 1, strides)
+        b2 = cbr(cbr(x, 1, strides), 3)
+        b3 = cbr(cbr(x, 1), 5, strides)
+        b4 = cbr(layers.MaxPooling2D(3, strides=1, padding="same")(x), 1, strides)
+        return layers.Concatenate()([b1, b2, b3, b4])
+
+    fails_with(checks.check_inception_block, five_late,
+               r"the 5x5 Conv2D of branch \d .* has strides=2", "first convolution")

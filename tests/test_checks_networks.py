@@ -184,6 +184,10 @@ def test_prediction_is_graded_on_being_made():
     ("bug_1_named", "A", "D", "validates on x_val"),
     ("bug_2_named", "B", "C", "Rescaling(1 / 255)"),
     ("bug_3_named", "D", "A", "same order"),
+    ("bug_4_named", "C", "E", "no BatchNormalization layer"),
+    ("bug_4_named", "C", "B", "one softmax"),
+    ("bug_5_named", "E", "C", "Rescaling(1 / 255)"),
+    ("bug_5_named", "E", "D", "validates on x_val"),
 ])
 def test_bug_names(check_id, right, wrong, why):
     assert verdict(check_id, right).passed
@@ -194,15 +198,17 @@ def test_bug_names(check_id, right, wrong, why):
 
 
 # ----------------------------------------------------------------------------- judges on numbers
-def _fixed_result(val_acc=0.7, top=0.7, sum_error=0.0, train_acc=0.75, reported=None):
+def _fixed_result(val_acc=0.7, top=0.7, sum_error=0.0, train_acc=0.75, reported=None,
+                  losses=(1.5, 0.8), bn_layers=1, bn_moved=0.3):
     """Numbers of a run; ``reported`` is the data set whose loss the history reports."""
-    history = {"loss": [1.5, 0.8], "accuracy": [0.5, 0.7]}
+    history = {"loss": list(losses), "accuracy": [0.5, 0.7]}
     val = {"accuracy": val_acc, "loss": 0.812345, "sum_error": sum_error, "top_probability": top}
     train = {"accuracy": train_acc, "loss": 0.701234, "sum_error": 0.0, "top_probability": top}
-    source = {None: val, "train": train, "other": {"accuracy": 0.3, "loss": 2.0}}.get(reported)
+    source = {None: val, "train": train, "other": {"accuracy": 0.3, "loss": 2.0},
+              "reported_good": {"accuracy": 0.72, "loss": 0.8}}.get(reported)
     if source is not None:
         history.update(val_loss=[1.0, source["loss"]], val_accuracy=[0.6, source["accuracy"]])
-    return [{"value": {"history": history, "bn_layers": 0, "bn_moved": 0.0, "val": val,
+    return [{"value": {"history": history, "bn_layers": bn_layers, "bn_moved": bn_moved, "val": val,
                        "train": train}}]
 
 
@@ -216,6 +222,14 @@ CASE = [{"label": "1000 training images"}]
     ("bug_3_fixed", _fixed_result(reported="train"), "are those of the training images"),
     ("bug_3_fixed", _fixed_result(reported="other"), "is not the loss on x_val"),
     ("bug_3_fixed", _fixed_result(reported="none"), "no val_loss/val_accuracy"),
+    ("bug_4_fixed", _fixed_result(val_acc=0.1, losses=(3749.2, 2.3)), "the run still diverges"),
+    ("bug_4_fixed", _fixed_result(val_acc=0.1, losses=(float("nan"), float("nan"))),
+     "not finite"),
+    ("bug_4_fixed", _fixed_result(val_acc=0.1, reported="reported_good"),
+     "scaled outside the model"),
+    ("bug_4_fixed", _fixed_result(val_acc=0.2), "the bug is still there"),
+    ("bug_5_fixed", _fixed_result(bn_moved=0.0), "still runs in inference mode"),
+    ("bug_5_fixed", _fixed_result(bn_layers=0, bn_moved=0.0), "removing the layer hides"),
 ])
 def test_fixed_script_judges_name_the_remaining_bug(check_id, result, message):
     v = SPECS[check_id].judge(CASE, result)
@@ -294,6 +308,47 @@ def test_fixed_script_probes_measure_the_run(check_id, bug, message):
     assert not v.passed and message in v.message, v.message
     v = verdict(check_id, stub, cases=[case])
     assert not v.passed and "answer missing" in v.message
+
+
+def make_model_bn(rescale=True, bn=True):
+    inputs = keras.Input((28, 28, 1))
+    x = L.Rescaling(1 / 255)(inputs) if rescale else inputs
+    x = L.Conv2D(4, 3, use_bias=not bn)(x)
+    if bn:
+        x = L.BatchNormalization(momentum=0.9)(x)
+    x = L.ReLU()(x)
+    x = L.MaxPooling2D(4)(x)
+    x = L.Flatten()(x)
+    return keras.Model(inputs, L.Dense(10, activation="softmax")(x))
+
+
+def train_sgd(x_train, y_train, x_val, y_val, epochs=2, seed=0, rescale=True, bn=False,
+              frozen=False):
+    """Scripts 4 and 5 in small: SGD with momentum (which diverges on raw pixels)."""
+    order = np.random.default_rng(seed).permutation(len(x_train))
+    x_train, y_train = x_train[order], y_train[order]
+    model = make_model_bn(rescale, bn)
+    for layer in model.layers:
+        if isinstance(layer, L.BatchNormalization):
+            layer.trainable = not frozen
+    model.compile(keras.optimizers.SGD(0.05, momentum=0.9), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
+                        batch_size=32, verbose=0)
+    return model, history
+
+
+@pytest.mark.parametrize("check_id, right, bug, message", [
+    ("bug_4_fixed", dict(), dict(rescale=False), "the run still diverges"),
+    ("bug_5_fixed", dict(bn=True), dict(bn=True, frozen=True), "still runs in inference mode"),
+    ("bug_5_fixed", dict(bn=True), dict(bn=False), "removing the layer hides"),
+])
+def test_scaling_and_batchnorm_fixes_are_judged_on_the_run(check_id, right, bug, message):
+    case = dict(tiny_data(), epochs=3, seed=0, label="tiny")
+    v = verdict(check_id, lambda *a, **k: train_sgd(*a, **k, **right), cases=[case])
+    assert v.passed, v.message
+    v = verdict(check_id, lambda *a, **k: train_sgd(*a, **k, **bug), cases=[case])
+    assert not v.passed and message in v.message, v.message
 
 
 def test_budget_probe_trains_the_builder_with_the_fixed_recipe():

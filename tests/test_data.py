@@ -644,3 +644,69 @@ def test_load_image_folder_warns_about_images_outside_the_class_folders(tmp_path
     with pytest.warns(UserWarning, match=r"1 image\(s\) directly in .*stray.png.* ignored"):
         train_ds, _ = data.load_image_folder(tmp_path, image_size=(8, 8), validation_split=0)
     assert train_ds.class_names == ["a", "b"]
+
+
+# ----------------------------------------------------------------------------- issue 19: offline
+def test_missing_data_is_one_clear_message_naming_the_files(isolated, monkeypatch):
+    """No chained socket traceback (``raise ... from None``); the message names the files it
+    wants, the folders it looked in and the variable to set."""
+    monkeypatch.setattr(data, "_download", _real_download)
+
+    def no_network(url, timeout=None):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution (mocked)")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    env, system, cache = isolated
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_dataset("mnist")
+    exc = info.value
+    assert exc.__cause__ is None and exc.__suppress_context__, "the socket error is chained"
+    msg = str(exc)
+    for text in ("mnist.npz", "train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+                 str(env), str(system / "mnist"), str(cache / "mnist.npz"), "CNN_COURSE_DATA",
+                 "cnn-course data --download", "download: failed (URLError"):
+        assert text in msg, f"{text!r} not in:\n{msg}"
+    with pytest.raises(DatasetNotFoundError, match="data_batch_1 ... data_batch_5"):
+        load_dataset("cifar10", download=False)
+
+
+def test_cli_data_download_success_path(isolated, monkeypatch, capsys, mnist_records):
+    env, _, cache = isolated
+    _write_idx_set(env / "mnist", mnist_records)
+    _cifar_pickle(mnist_records[4], mnist_records[5], env / "cifar10" / "test_batch")
+    for k in range(1, 6):
+        _cifar_pickle(mnist_records[4], mnist_records[5], env / "cifar10" / f"data_batch_{k}")
+    asked = []
+
+    def fake_download(name):  # what a successful download leaves in the Keras cache
+        asked.append(name)
+        return _write_idx_set(cache / "fashion-mnist", mnist_records)
+
+    monkeypatch.setattr(data, "_download", fake_download)
+    assert cli_main(["data"]) == 1 and asked == []          # no download without --download
+    capsys.readouterr()
+    assert cli_main(["data", "--download"]) == 0
+    out = capsys.readouterr().out
+    assert asked == ["fashion_mnist"]
+    assert "Fashion-MNIST  downloading into" in out and "[download]" in out, out
+    assert "all datasets found" in out
+
+
+def test_cli_data_download_offline_fails_in_one_line(tmp_path):
+    """A real ``cnn-course data --download`` with no network (a proxy that refuses every
+    connection): one line per dataset saying the download failed, no traceback, exit 1."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, CNN_COURSE_DATA=str(tmp_path / "none"), KERAS_HOME=str(tmp_path),
+               https_proxy="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9",
+               HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9")
+    env.pop("no_proxy", None), env.pop("NO_PROXY", None)
+    run = subprocess.run([sys.executable, "-m", "cnn_course.tooling.cli", "data", "--download"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    failed = [line for line in run.stdout.splitlines() if "the download failed" in line]
+    assert any(line.startswith("MNIST") for line in failed), run.stdout
+    assert all("connect to the internet" in line for line in failed), run.stdout
+    assert not any(p.name.endswith(".part") for p in tmp_path.rglob("*"))

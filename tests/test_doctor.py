@@ -60,3 +60,38 @@ def test_missing_datasets_fail_with_how_to_get_them(monkeypatch, tmp_path):
         assert "CNN_COURSE_DATA" in finding.fix or "internet" in finding.fix, finding
     assert not (tmp_path / "keras").exists(), "the doctor must not download anything"
     data.clear_cache()
+
+
+def test_doctor_prints_no_tensorflow_start_up_noise():
+    """Issue 19: `cnn-course doctor` starts TensorFlow inside the course's one noise filter,
+    so neither the import nor the device search (cuInit) writes its native log lines."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    run = subprocess.run([sys.executable, "-m", "cnn_course.tooling.cli", "doctor"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert "[ok  ] tensorflow" in run.stdout, run.stdout + run.stderr
+    noise = [line for line in run.stderr.splitlines()
+             if any(n in line for n in ("cuInit", "E0000", "oneDNN", "cuda_", "absl::"))]
+    assert not noise, "TensorFlow's start-up noise reached stderr:\n" + "\n".join(noise)
+
+
+def test_first_keras_operation_through_the_proxy_prints_no_noise():
+    """Lesson 03's path (issue 19): Keras through the course's proxy, then a first operation.
+    TensorFlow calls cuInit when it first looks for devices, after the import: the proxy
+    starts the devices inside the filter too."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np\nfrom cnn_course._lazy import keras\n"
+            "print(keras.layers.Conv2D(1, 1)(np.zeros((1, 2, 2, 1), 'float32')).shape)")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert run.returncode == 0 and "(1, 2, 2, 1)" in run.stdout, run.stderr
+    noise = [line for line in run.stderr.splitlines()
+             if any(n in line for n in ("cuInit", "E0000", "oneDNN", "cuda_", "absl::"))]
+    assert not noise, "TensorFlow's start-up noise reached stderr:\n" + "\n".join(noise)

@@ -17,7 +17,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 # Lessons whose prose was made "measured, not typed" (issue 16).
 MEASURED = ["01_images_and_features", "02_convolution_by_hand", "03_stride_padding_dilation",
             "04_classic_filters", "05_pooling", "06_activation_functions", "10_dense_vs_cnn",
-            "11_inside_a_cnn", "12_mnist_digits", "14_cifar10_cbapd", "21_three_ways_to_convolve"]
+            "11_inside_a_cnn", "12_mnist_digits", "14_cifar10_cbapd", "15_training_well",
+            "16_lenet_alexnet", "17_vgg", "18_inception", "19_resnet", "21_three_ways_to_convolve"]
 
 # A bold accuracy-like figure (**0.906**), a reference-machine run or a dated measurement
 # typed into Markdown: these depend on a run and must be printed or rendered by code.
@@ -31,6 +32,11 @@ CLAIMS = {
     "11_inside_a_cnn": (r'scores\["accuracy"\]\s*>\s*0\.\d', "the network looked at is trained"),
     "12_mnist_digits": (r'scores\["accuracy"\]\s*>\s*0\.[5-9]', "clearly above chance"),
     "14_cifar10_cbapd": (r'scores\["accuracy"\]\s*>\s*0\.[2-9]', "clearly above chance (0.1)"),
+    "15_training_well": (r'aug_\.gap\s*<\s*std_\.gap[\s\S]*wd_\.weight_norm\s*<\s*aug_\.weight_norm[\s\S]*'
+                         r'ls_\.confidence\s*<\s*cos_\.confidence',
+                         "each technique changes what it targets (gap, |W|, confidence)"),
+    "19_resnet": (r'final\["residual"\]\s*<\s*final\["plain"\]',
+                  "the residual stack reaches a lower training loss than the plain one"),
 }
 
 

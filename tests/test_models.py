@@ -248,3 +248,69 @@ def test_deep_stack_plain_and_residual_have_the_same_parameters():
         models.build_deep_stack(4, shortcuts="yes")
     with pytest.raises(ValueError, match="depth must be >= 2"):
         models.build_deep_stack(0, shortcuts=False)
+
+
+def test_encoder_decoder_is_mirrored_with_a_pinned_parameter_count():
+    model = cc.build_encoder_decoder()
+    # conv 1->16, 16->32; transposed 32->32, 32->16; mask 16->1 (3x3 kernels, biases)
+    expected = (9 * 1 * 16 + 16) + (9 * 16 * 32 + 32) + (9 * 32 * 32 + 32) + (9 * 32 * 16 + 16) \
+        + (16 + 1)
+    assert model.count_params() == expected == 18_689
+    assert model.output_shape == (None, 28, 28, 1)
+    shapes = [model.get_layer(n).output.shape[1:3] for n in ("pool1", "pool2", "up1", "up2")]
+    assert shapes == [(14, 14), (7, 7), (14, 14), (28, 28)]
+    assert isinstance(model.get_layer("up1"), keras.layers.Conv2DTranspose)
+    resized = cc.build_encoder_decoder(upsampling="bilinear")
+    assert resized.count_params() == expected              # resize + conv: the same weights
+    assert isinstance(resized.get_layer("up1_resize"), keras.layers.UpSampling2D)
+    with pytest.raises(ValueError, match="upsampling must be"):
+        cc.build_encoder_decoder(upsampling="cubic")
+    with pytest.raises(ValueError, match="divisible by"):
+        cc.build_encoder_decoder(input_shape=(30, 30, 1), widths=(8, 8))
+    with pytest.raises(ValueError, match="widths"):
+        cc.build_encoder_decoder(widths=())
+
+
+# ------------------------------------------------------------------ lesson 23: CPU-sized networks
+@pytest.mark.parametrize("n, shortcuts, params, depth_name", [
+    (1, True, 78_714, "resnet8"), (2, True, 176_378, "resnet14"), (3, True, 274_042, "resnet20"),
+    (1, False, 75_770, "plain8"), (2, False, 173_434, "plain14")])
+def test_cifar_resnet_counts(n, shortcuts, params, depth_name):
+    model = models.build_cifar_resnet(n, shortcuts)
+    assert model.name == depth_name and model.count_params() == params
+    assert model.output_shape == (None, 10)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)
+             and layer.kernel_size == (3, 3)]
+    assert len(convs) + 1 == 6 * n + 2           # 3x3 convolutions + the dense layer
+    adds = sum(isinstance(layer, keras.layers.Add) for layer in model.layers)
+    assert adds == (3 * n if shortcuts else 0)
+    assert model.get_layer("global_pool").output.shape[1:] == (64,)
+    assert not any(isinstance(layer, keras.layers.MaxPooling2D) for layer in model.layers)
+
+
+def test_downsampling_cnn_pool_and_stride():
+    pooled = models.build_downsampling_cnn("pool")
+    strided = models.build_downsampling_cnn("stride")
+    assert pooled.count_params() == strided.count_params() == 289_642
+    assert cc.multiply_adds(pooled) == 38_634_752 and cc.multiply_adds(strided) == 17_401_088
+    assert sum(isinstance(x, keras.layers.MaxPooling2D) for x in pooled.layers) == 3
+    assert not any(isinstance(x, keras.layers.MaxPooling2D) for x in strided.layers)
+    assert strided.get_layer("stage3_conv2").output.shape[1:] == (4, 4, 128)
+    assert pooled.get_layer("stage3_pool").output.shape[1:] == (4, 4, 128)
+
+
+def test_cpu_networks_reject_bad_arguments():
+    with pytest.raises(ValueError, match="blocks_per_stage"):
+        models.build_cifar_resnet(0)
+    with pytest.raises(TypeError, match="shortcuts"):
+        models.build_cifar_resnet(1, shortcuts=1)
+    with pytest.raises(ValueError, match="widths"):
+        models.build_cifar_resnet(1, widths=())
+    with pytest.raises(ValueError, match="input_shape"):
+        models.build_cifar_resnet(1, input_shape=(2, 2, 3))
+    with pytest.raises(ValueError, match="downsample must be"):
+        models.build_downsampling_cnn("average")
+    with pytest.raises(ValueError, match="input_shape"):
+        models.build_downsampling_cnn("pool", input_shape=(4, 4, 3))
+    with pytest.raises(ValueError, match="num_classes"):
+        models.build_downsampling_cnn("stride", num_classes=1)

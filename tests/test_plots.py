@@ -123,7 +123,8 @@ def test_show_images(fashion):
     assert fig.axes[1].images[0].get_array().shape == (28, 27)
     assert fig.axes[0].images[0].get_cmap().name == "gray"
     stack = plots.show_images(x[:6], ncols=4, cmap="viridis")
-    assert len(stack.axes) == 8 and len([ax for ax in stack.axes if ax.images]) == 6
+    assert len(stack.axes) == 6 and all(ax.images for ax in stack.axes)  # 4 + 2, no empty cells
+    assert len({round(ax.get_position().y0, 3) for ax in stack.axes}) == 2
     with pytest.raises(ValueError, match="one title per image"):
         plots.show_images([x[0], x[1]], titles=["only one"])
     with pytest.raises(ValueError, match="colormap"):
@@ -132,3 +133,47 @@ def test_show_images(fashion):
         plots.show_images([])
     with pytest.raises(TypeError):
         plots.show_images("image.png")
+
+
+def _rows_and_cols(fig):
+    boxes = [ax.get_position() for ax in fig.axes]
+    return len({round(b.y0, 3) for b in boxes}), len({round(b.x0, 3) for b in boxes})
+
+
+def test_image_panels_wrap_wide_rows_to_the_notebook_width():
+    fig, axes = plots.image_panels(3)
+    assert axes.shape == (3,) and _rows_and_cols(fig) == (1, 3)
+    assert fig.get_size_inches()[0] == pytest.approx(10.2)  # 3 panels of 3.4 in
+    fig, axes = plots.image_panels(4)  # narrowed to fit one row
+    assert _rows_and_cols(fig) == (1, 4)
+    assert fig.get_size_inches()[0] == pytest.approx(plots.MAX_FIGURE_WIDTH)
+    fig, axes = plots.image_panels(5)  # too narrow in one row: 3 + 2, the 6th cell removed
+    assert len(fig.axes) == 5 and list(axes) == fig.axes and _rows_and_cols(fig) == (2, 3)
+    assert fig.get_size_inches()[0] <= plots.MAX_FIGURE_WIDTH
+    fig, _ = plots.image_panels(4, ncols=2, panel_width=2, panel_height=1)
+    np.testing.assert_allclose(fig.get_size_inches(), [4, 2])
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        plots.image_panels(0)
+    with pytest.raises(ValueError, match="panel_width must be in"):
+        plots.image_panels(2, panel_width=30)
+    with pytest.raises(TypeError, match="panel_height must be a number"):
+        plots.image_panels(2, panel_height="3")
+
+
+@pytest.mark.parametrize("n, ncols, shape", [(8, 8, (2, 4)), (10, 10, (2, 5)), (12, 6, (2, 6)),
+                                             (16, 8, (4, 4))])
+def test_show_images_keeps_rows_readable(n, ncols, shape):
+    images = np.zeros((n, 28, 28))
+    fig = plots.show_images(images, titles=["Ankle boot"] * n, ncols=ncols)
+    assert fig.get_size_inches()[0] <= plots.MAX_FIGURE_WIDTH + 1e-9
+    assert _rows_and_cols(fig) == shape  # a requested row of 8 splits into 2 x 4, not 7 + 1
+    fig.canvas.draw()  # titles of neighbouring panels do not overlap
+    boxes = [ax.title.get_window_extent() for ax in fig.axes[:shape[1]]]
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))
+
+
+def test_plot_image_grid_fits_the_notebook_width(fashion):
+    x, y = fashion
+    fig = plots.plot_image_grid(np.concatenate([x, x]), labels=np.concatenate([y, y]), ncols=8)
+    assert fig.get_size_inches()[0] <= plots.MAX_FIGURE_WIDTH
+    assert _rows_and_cols(fig) == (4, 4)

@@ -25,7 +25,7 @@ RIGHT = {"q_image_numbers": 3072, "q_keras_flip": "b", "q_sigmoid_chain": 0.0009
 
 
 def test_every_question_is_registered_as_a_value_probe():
-    assert set(RIGHT) == set(QUESTIONS)
+    assert set(RIGHT) <= set(QUESTIONS)   # the lessons' facts: tests/test_lesson_questions.py
     for qid in QUESTIONS:
         assert probe.PROBES[qid].kind == "value" and qid in SPECS
 

@@ -321,3 +321,58 @@ def test_seconds_per_step_rejects_bad_input(fashion):
         cc.seconds_per_step(model, x, y[:10])
     with pytest.raises(TypeError, match="keras.Model"):
         cc.seconds_per_step("fashion_dense", x, y)
+
+
+# ----------------------------------------------------------------------------- progress display
+class _Stream:
+    def __init__(self, tty):
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def test_progress_verbosity_is_a_bar_where_someone_watches(monkeypatch):
+    """Issue 19: a progress bar (Keras verbose=1) in a Jupyter kernel or a terminal, one
+    line per epoch (verbose=2) in a log."""
+    import sys
+    import types
+
+    fake_ipython = types.SimpleNamespace(get_ipython=lambda: None)
+    monkeypatch.setitem(sys.modules, "IPython", fake_ipython)
+    monkeypatch.setattr(sys, "stdout", _Stream(tty=False))
+    assert training.progress_verbosity() == 2
+    monkeypatch.setattr(sys, "stdout", _Stream(tty=True))
+    assert training.progress_verbosity() == 1
+    monkeypatch.setattr(sys, "stdout", _Stream(tty=False))
+    fake_ipython.get_ipython = lambda: object()   # a running kernel (JupyterLab)
+    assert training.progress_verbosity() == 1
+
+
+def test_train_auto_verbosity_follows_progress_verbosity(fashion, monkeypatch, capsys):
+    x, y, _, _ = fashion
+    model = _small_model()
+    seen = []
+    real_fit = model.fit
+
+    def spy_fit(*args, **kwargs):
+        seen.append(kwargs["verbose"])
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(model, "fit", spy_fit)
+    monkeypatch.setattr(training, "progress_verbosity", lambda: 2)
+    cc.train(model, x[:64], y[:64], epochs=2, batch_size=32, validation_split=0.0)
+    out = capsys.readouterr().out
+    assert seen == [2] and "\r" not in out and "\b" not in out   # a log stays short
+    assert out.count("Epoch ") == 2
+    monkeypatch.setattr(training, "progress_verbosity", lambda: 1)
+    cc.train(model, x[:64], y[:64], epochs=1, batch_size=32, validation_split=0.0)
+    assert seen == [2, 1] and "\r" in capsys.readouterr().out   # the bar redraws in place
+    cc.train(model, x[:64], y[:64], epochs=1, batch_size=32, validation_split=0.0, verbose=0)
+    assert seen == [2, 1, 0] and capsys.readouterr().out == ""

@@ -369,7 +369,7 @@ def test_receptive_field_explorer_offers_28_and_ignores_pool_dilation():
     row = w.add_layer("pool", 2, 2, dilation=3)
     assert row.spec() == (2, 2, 1) and row.dilation.value == 1 and row.dilation.disabled
     assert "<b>8x8</b>" in w.summary.value and "rows 0..7, columns 0..7" in w.summary.value
-    w.preset.value = "lesson 08 CNN (conv, pool, conv, pool)"
+    w.preset.value = "fashion_cnn (conv, pool, conv, pool)"
     assert [l["size"] for l in w.result] == [3, 4, 8, 10]  # as computed in lesson 08
     assert [l["jump"] for l in w.result] == [1, 2, 2, 4]
     assert w.output_shape == (5, 5)                         # 28 -> 26 -> 13 -> 11 -> 5

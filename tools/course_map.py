@@ -181,6 +181,7 @@ def run_notebook(path: Path, mode: str, seed: int | None = None, timeout: int = 
     os.environ["CNN_COURSE_MODE"] = mode
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["CNN_COURSE_STRICT_CHECKS"] = "1"  # a failing check stops the run (see docs/developing.md)
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})

@@ -1,14 +1,13 @@
-"""Execute course notebooks in quick mode and store them the way the repository keeps them.
+"""Execute course notebooks and time them; never writes to the committed notebooks.
 
     .venv/bin/python tools/run_notebooks.py notebooks/03_stride_padding_dilation.ipynb [...]
-    .venv/bin/python tools/run_notebooks.py --all
+    .venv/bin/python tools/run_notebooks.py --all [--full] [--save-to FOLDER]
 
 Each notebook is run top to bottom in a fresh kernel with ``CNN_COURSE_MODE=quick`` (what CI
-uses), in its own folder, so nbval has reference outputs. Image outputs (PNG, JPEG, SVG) and
-widget state are stripped to keep the repository small; text outputs stay. The time each
-notebook took is printed, slowest first.
-
-``--full`` runs them in full mode without saving anything, to measure the full lesson's time.
+uses; ``--full`` for full mode), in its own folder, with failing checks stopping the run
+(``CNN_COURSE_STRICT_CHECKS=1``). The time each notebook took is printed, slowest first.
+The repository ships notebooks clean (``tools/clean_notebooks.py``), so executed copies go
+only to ``--save-to FOLDER`` (image outputs and widget views stripped), to read a run.
 
 ``exercises/`` notebooks are not executed here (their stubs raise on purpose); they are
 written by ``cnn-course build-exercises``.
@@ -46,19 +45,20 @@ def strip_outputs(nb: nbformat.NotebookNode) -> None:
     nb.metadata.pop("widgets", None)
 
 
-def run(path: Path, timeout: int = 600, save: bool = True, save_to: Path | None = None) -> float:
+def run(path: Path, timeout: int = 600, save_to: Path | None = None) -> float:
     nb = nbformat.read(path, as_version=4)
     env_mode = os.environ.setdefault("CNN_COURSE_MODE", "quick")
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["CNN_COURSE_STRICT_CHECKS"] = "1"  # a failing check stops the run (see docs/developing.md)
     start = time.perf_counter()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     elapsed = time.perf_counter() - start
-    if save or save_to:
+    if save_to:
         strip_outputs(nb)
-        nbformat.write(nb, (save_to / path.name) if save_to else path)
+        nbformat.write(nb, save_to / path.name)
     print(f"{elapsed:7.1f} s  {path.relative_to(ROOT)}  (mode {env_mode})", flush=True)
     return elapsed
 
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true",
                         help="run in full mode to time the lessons; the notebooks are not changed")
     parser.add_argument("--save-to", type=Path, default=None,
-                        help="with --full: write the executed notebooks into this folder")
+                        help="write the executed notebooks into this folder")
     args = parser.parse_args(argv)
     if args.full:
         os.environ["CNN_COURSE_MODE"] = "full"
@@ -85,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for path in paths:
         try:
-            times[path] = run(path, args.timeout, save=not args.full,
-                              save_to=args.save_to if args.full else None)
+            times[path] = run(path, args.timeout, save_to=args.save_to)
         except Exception as exc:  # report and go on with the next notebook
             print(f"FAILED {path}: {type(exc).__name__}: {str(exc)[-2000:]}", file=sys.stderr)
             failed.append(path)

@@ -22,7 +22,6 @@ The package: :mod:`.cases` (inputs), :mod:`.probe` and :mod:`.describe` (student
 from __future__ import annotations
 
 import secrets
-import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -39,6 +38,8 @@ __all__ = [
     "check_sigmoid_derivative", "check_softmax_jvp", "check_cross_entropy",
     "check_numerical_gradient", "check_sgd_update", "check_confusion_matrix",
     "check_confused_pair", "check_im2col", "check_answer", "hint", "reset_hints",
+    # lesson 23
+    "check_conv_multiply_adds", "check_architecture_answer",
 ]
 
 
@@ -46,26 +47,18 @@ class CheckFailed(AssertionError):
     """A check found a mistake; the message says which, on which input.
 
     In IPython/Jupyter it is shown as ``CheckFailed: <message>`` without the traceback through
-    the checks' code (the cell still fails, so nbval and the grader see the error).
+    the checks' code, and Run All goes on to the next cell (:mod:`cnn_course._kernel`), so a
+    student sees the status of every task. With ``CNN_COURSE_STRICT_CHECKS=1`` (tests, CI)
+    the cell stays a failed cell; nbval and the grader see the error in both modes.
     """
 
 
-def _show_without_traceback(shell: Any, etype: type, evalue: BaseException, tb: Any,
-                            tb_offset: Any = None) -> None:
-    shell._showtraceback(etype, evalue, [f"\x1b[31m{etype.__name__}\x1b[39m: {evalue}"])
-
-
 def _register_display() -> None:
-    """In an IPython kernel, show :class:`CheckFailed` as its message only."""
-    ipython_module = sys.modules.get("IPython")
-    if ipython_module is None:
-        return
-    try:
-        shell = ipython_module.get_ipython()
-    except Exception:
-        return
-    if shell is not None and hasattr(shell, "set_custom_exc"):
-        shell.set_custom_exc((CheckFailed,), _show_without_traceback)
+    """In an IPython kernel, show :class:`CheckFailed` as its message only, without stopping
+    Run All unless checks are strict (:func:`cnn_course._kernel.register`)."""
+    from .._kernel import register
+
+    register(CheckFailed)
 
 
 _register_display()
@@ -241,6 +234,8 @@ def check_residual_block(residual_block: Callable) -> None:
 
 
 from .interpret import check_grad_cam_weights, check_occlusion_map  # noqa: E402,F401
+from .architectures import (check_architecture_answer,  # noqa: E402,F401
+                            check_conv_multiply_adds)
 from .hints import hint, reset_hints  # noqa: E402,F401
 from .numpy_basics import (check_colour_histogram, check_convolve2d,  # noqa: E402,F401
                            check_cross_entropy, check_grayscale, check_sigmoid_derivative,

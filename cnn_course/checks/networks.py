@@ -14,10 +14,12 @@ fixed run must reach:
   ``build_model("vgg16")`` (its convolutions, BatchNormalization, ReLU and max-pooling);
 - ``vgg_block_no_bn`` and the question ``q_no_bn_prediction``: the ablation of that block
   (BatchNormalization removed), graded on its structure and on the prediction being made;
-- ``bug_1_named`` ... ``bug_3_fixed``: three training scripts with one planted bug each; the
-  bug's name (a question) and the fixed script, judged by what its run does on a validation
-  set disjoint from the training images (accuracy above chance, probabilities that can reach
-  1, validation numbers that are those of the validation images);
+- ``bug_1_named`` ... ``bug_5_fixed``: five training scripts with one planted bug each (the
+  five bugs of :data:`BUGS`); the bug's name (a question) and the fixed script, judged by what
+  its run does on a validation set disjoint from the training images (accuracy above chance,
+  probabilities that can reach 1, validation numbers that are those of the validation images,
+  a training loss that does not diverge on raw pixels, BatchNormalization statistics that
+  move);
 - ``budget_cnn``: a builder whose model has at most :data:`BUDGET_PARAMS` parameters and
   reaches :data:`BUDGET_ACCURACY` test accuracy on Fashion-MNIST with a fixed quick recipe.
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:  # the judges import .judging when they run: the probe process
     from .judging import Verdict
 
 __all__ = ["CASES", "JUDGES", "FORBIDDEN", "HINTS", "BUGS", "BUDGET_PARAMS", "BUDGET_ACCURACY",
-           "BUG_TRAIN", "BUG_VAL", "BUG_EPOCHS", "BUDGET_TRAIN", "BUDGET_TEST", "BUDGET_EPOCHS",
+           "BUG_TRAIN", "BUG_VAL", "BUG_EPOCHS", "BUG_DIVERGED_LOSS", "BUG_BN_MOVED", "BUDGET_TRAIN", "BUDGET_TEST", "BUDGET_EPOCHS",
            "BUDGET_LEARNING_RATE",
            "reference_vgg_block", "operations", "check_lenet5", "check_vgg_block",
            "check_vgg_block_no_bn", "check_fixed_script", "check_small_cnn",
@@ -59,6 +61,11 @@ BUGS: dict[str, str] = {
 }
 BUG_TRAIN, BUG_VAL, BUG_EPOCHS = 1000, 500, 2          # the fixed scripts' run in the check
 BUG_MIN_ACCURACY = 0.45                                  # chance is 0.10
+#: A training loss above this (or not finite) means the run diverged (ln 10 = 2.30 at the start).
+BUG_DIVERGED_LOSS = 20.0
+#: How far (at least) the moving mean/variance of a BatchNormalization layer that trains must
+#: leave their initial 0 and 1 (a frozen layer's stay exactly there).
+BUG_BN_MOVED = 0.01
 BUDGET_PARAMS = 50_000
 BUDGET_TRAIN, BUDGET_TEST, BUDGET_EPOCHS = 2000, 1000, 2
 #: Test accuracy the budget CNN must reach with the fixed recipe (Adam 3e-3, batch 32, 2 epochs
@@ -540,6 +547,16 @@ _BUG_EXPLANATIONS = {
     "bug_3_named": ("D", "D: fit is given validation_data=(x_train, y_train), so the "
                          "'validation' numbers measure the images the model learns from and "
                          "say nothing about new images. Validate on x_val, y_val"),
+    "bug_4_named": ("C", "C: make_model_4 has no Rescaling layer, so the first convolution "
+                         "sees pixels of 0-255; its pre-activations and gradients are hundreds "
+                         "of times larger than with inputs in [0, 1], plain SGD overshoots, the "
+                         "loss explodes in the first steps and the network ends up predicting "
+                         "one class (accuracy near 0.10). Scale the pixels inside the model"),
+    "bug_5_named": ("E", "E: the BatchNormalization layer is set trainable = False before "
+                         "training, which in Keras 3 also runs it in inference mode: it "
+                         "normalises with its moving mean and variance, which stay 0 and 1, "
+                         "so it normalises nothing (and its scale and shift never learn). Let "
+                         "the layer train"),
 }
 
 
@@ -595,11 +612,46 @@ def _validation_problem(history: dict, val: dict, train: dict) -> str | None:
             f"function is given")
 
 
+def _scaling_problem(history: dict, val_acc: float) -> str | None:
+    """Whether the run of a model that should scale its own inputs diverged, or scaled them
+    outside the model (the returned model then fails on raw pixels)."""
+    losses = [float(v) for v in history.get("loss", [])]
+    worst = max(losses, default=0.0)
+    if not all(math.isfinite(v) for v in losses) or worst > BUG_DIVERGED_LOSS:
+        shown = "not finite" if not math.isfinite(worst) else f"{worst:.4g}"
+        return (f"the training loss reached {shown} (an untrained network starts near "
+                f"ln 10 = 2.30): the run still diverges, the first layer still sees pixels "
+                f"of 0-255")
+    reported = [float(v) for v in history.get("val_accuracy", [])]
+    if reported and reported[-1] >= BUG_MIN_ACCURACY and val_acc < BUG_MIN_ACCURACY:
+        return (f"the run reported {reported[-1]:.3f} validation accuracy, but the model it "
+                f"returns reaches {val_acc:.3f} on raw images (0-255): the pixels were scaled "
+                f"outside the model; scale them inside it, so the model takes raw images like "
+                f"the others")
+    return None
+
+
+def _batchnorm_problem(value: dict) -> str | None:
+    """Whether the returned model still has a BatchNormalization layer that learnt the
+    statistics of its inputs (its moving mean and variance left 0 and 1)."""
+    try:
+        layers, moved = int(value["bn_layers"]), float(value["bn_moved"])
+    except (KeyError, TypeError, ValueError):
+        return "the run's BatchNormalization numbers are unreadable"
+    if layers == 0:
+        return ("the model has no BatchNormalization layer any more: removing the layer hides "
+                "the bug instead of fixing it; keep it and let it train")
+    if not math.isfinite(moved) or moved < BUG_BN_MOVED:
+        return (f"after training, the BatchNormalization moving mean and variance are still "
+                f"0 and 1 (moved by at most {moved:.2g}): the layer still runs in inference "
+                f"mode and normalises nothing; let it train")
+    return None
+
+
 def _judge_fixed(check_id: str, cases: list[dict], results: list) -> Verdict:
     from .judging import Verdict
 
-    name = {"bug_1_fixed": "train_fixed_1", "bug_2_fixed": "train_fixed_2",
-            "bug_3_fixed": "train_fixed_3"}[check_id]
+    name = "train_fixed_" + check_id.split("_")[1]
     if type(results) is not list or len(results) != len(cases) or not cases:
         return Verdict(False, "the check did not produce one result per input")
     case = cases[0]
@@ -623,6 +675,14 @@ def _judge_fixed(check_id: str, cases: list[dict], results: list) -> Verdict:
                               f"(with two softmaxes it can never exceed 0.23)")
     if check_id == "bug_3_fixed":
         problem = _validation_problem(history, val, train)
+        if problem is not None:
+            return Verdict(False, f"{call}: {problem}")
+    if check_id == "bug_4_fixed":
+        problem = _scaling_problem(history, val_acc)
+        if problem is not None:
+            return Verdict(False, f"{call}: {problem}")
+    if check_id == "bug_5_fixed":
+        problem = _batchnorm_problem(value)
         if problem is not None:
             return Verdict(False, f"{call}: {problem}")
     if not math.isfinite(val_acc) or val_acc < BUG_MIN_ACCURACY:
@@ -704,7 +764,7 @@ def _fixed_judge(check_id: str) -> Callable[[list[dict], list], "Verdict"]:
     return judge
 
 
-_FIXED = ("bug_1_fixed", "bug_2_fixed", "bug_3_fixed")
+_FIXED = tuple(f"bug_{n}_fixed" for n in range(1, 6))
 CASES: dict[str, Callable[[int], list[dict]]] = {
     "lenet5_model": lenet5_model_cases, "vgg_block": vgg_block_cases,
     "vgg_block_no_bn": vgg_block_cases, "q_no_bn_prediction": _one_case,
@@ -792,6 +852,27 @@ HINTS: dict[str, tuple[str, ...]] = {
         "The function receives validation images and labels: they are what the training "
         "call should validate on.",
     ),
+    "bug_4_named": (
+        "Watch the training loss in the first epoch: ten classes, and an untrained network "
+        "starts near 2.3.",
+        "Compare the model of this script with make_model, layer by layer: what does the "
+        "first convolution receive here?",
+    ),
+    "bug_4_fixed": (
+        "The returned model is run on raw images (0-255), like every other model here.",
+        "Put the scaling inside the model, as its first layer, so it takes raw images and "
+        "the optimizer sees inputs between 0 and 1.",
+    ),
+    "bug_5_named": (
+        "Look at the statistics the script prints after training: what should a "
+        "normalisation layer's moving mean and variance look like once it has seen data?",
+        "Read what the script does to the model between building and training it.",
+    ),
+    "bug_5_fixed": (
+        "Keep the normalisation layer: the fix lets it do its job, it does not remove it.",
+        "A normalisation layer that trains uses each batch's statistics and updates its "
+        "moving ones; find the line that stops it from training.",
+    ),
     "budget_cnn": (
         "Count the parameters before you train: where does a small CNN keep most of them?",
         "The dense layer after flattening costs height times width times channels of the "
@@ -826,8 +907,8 @@ def check_vgg_block_no_bn(vgg_block_no_bn: Callable) -> None:
 
 
 def check_fixed_script(check_id: str, train_fixed: Callable) -> None:
-    """Check a fixed training script (``"bug_1_fixed"``, ``"bug_2_fixed"`` or
-    ``"bug_3_fixed"``) by what its run does on images it never trained on."""
+    """Check a fixed training script (``"bug_1_fixed"`` ... ``"bug_5_fixed"``) by what its
+    run does on images it never trained on."""
     from . import run_check
     from .probe import PROBES
 

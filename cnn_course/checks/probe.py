@@ -103,6 +103,33 @@ PROBES.update({
     "q_majority_accuracy": ProbeSpec(("majority_accuracy",), "value"),
     "q_im2col_shape": ProbeSpec(("im2col_shape",), "value"),
     "q_speedup": ProbeSpec(("speedup_order",), "value"),
+    # lesson facts asked as questions (issue 15): checks/questions.py
+    "q_uint8_wrap": ProbeSpec(("wrapped_value",), "value"),
+    "q_joint_cells": ProbeSpec(("joint_cells",), "value"),
+    "q_shuffle_histogram": ProbeSpec(("shuffled_histogram",), "value"),
+    "q_valid_side": ProbeSpec(("camera_output_shape",), "value"),
+    "q_step_nonzero": ProbeSpec(("nonzero_outputs",), "value"),
+    "q_stride_fit": ProbeSpec(("strided_side",), "value"),
+    "q_same_even": ProbeSpec(("even_same_padding",), "value"),
+    "q_dilated_side": ProbeSpec(("dilated_side",), "value"),
+    "q_kernel_sums": ProbeSpec(("kernel_sums",), "value"),
+    "q_sobel_peak": ProbeSpec(("sobel_peak",), "value"),
+    "q_overlap_pool": ProbeSpec(("pooled_side",), "value"),
+    "q_pool_order": ProbeSpec(("pooling_order",), "value"),
+    "q_softmax_shift": ProbeSpec(("softmax_shift",), "value"),
+    "q_leaky_value": ProbeSpec(("leaky_value",), "value"),
+    "q_kernel_shape": ProbeSpec(("conv1_kernel_shape",), "value"),
+    "q_rf_after_pool": ProbeSpec(("rf_after_conv2",), "value"),
+    "q_pool2_shape": ProbeSpec(("pool2_shape",), "value"),
+    "q_dense_params": ProbeSpec(("dense_params",), "value"),
+    "q_augment_params": ProbeSpec(("augmentation_params",), "value"),
+    "q_class_order": ProbeSpec(("label_zero",), "value"),
+    "q_dropout_scale": ProbeSpec(("kept_value",), "value"),
+    "q_bn_frozen": ProbeSpec(("bn_frozen",), "value"),
+    "q_bn_inference": ProbeSpec(("bn_at_inference",), "value"),
+    "q_fgsm_change": ProbeSpec(("fgsm_change",), "value"),
+    "q_gradcam_layer": ProbeSpec(("gradcam_layer",), "value"),
+    "q_conv_macs": ProbeSpec(("conv_macs_count",), "value"),
 })
 
 # Lessons 10, 15, 16, 17: the network exercises of checks/networks.py (probes of kinds
@@ -118,7 +145,35 @@ PROBES.update({
     "bug_2_fixed": ProbeSpec(("train_fixed_2",), "train"),
     "bug_3_named": ProbeSpec(("bug_3",), "value"),
     "bug_3_fixed": ProbeSpec(("train_fixed_3",), "train"),
+    "bug_4_named": ProbeSpec(("bug_4",), "value"),
+    "bug_4_fixed": ProbeSpec(("train_fixed_4",), "train"),
+    "bug_5_named": ProbeSpec(("bug_5",), "value"),
+    "bug_5_fixed": ProbeSpec(("train_fixed_5",), "train"),
     "budget_cnn": ProbeSpec(("small_cnn",), "budget"),
+})
+
+# Lesson 24: checks/upsampling.py (a transposed convolution, IoU, one question).
+PROBES.update({
+    "conv2d_transpose": ProbeSpec(("conv2d_transpose",), "array"),
+    "iou": ProbeSpec(("iou",), "number"),
+    "q_transposed_size": ProbeSpec(("transposed_size",), "value"),
+})
+
+# Lesson 23: checks/architectures.py (a function of ints; three questions, kind "value").
+PROBES.update({
+    "conv_multiply_adds": ProbeSpec(("conv_multiply_adds",), "number"),
+    "q_macs_per_param": ProbeSpec(("most_reuse",), "value"),
+    "q_conv_layer_macs": ProbeSpec(("conv_layer_macs",), "value"),
+    "q_stride_saving": ProbeSpec(("stride_saving",), "value"),
+})
+
+# Lesson 22: checks/transfer.py (probes of kinds "transfer_head", "fine_tune" in
+# checks/transfer_probes.py; a number and a prediction, kind "value").
+PROBES.update({
+    "transfer_head": ProbeSpec(("transfer_model",), "transfer_head"),
+    "fine_tune": ProbeSpec(("prepare_fine_tuning",), "fine_tune"),
+    "q_head_params": ProbeSpec(("head_parameters",), "value"),
+    "q_transfer_prediction": ProbeSpec(("transfer_prediction",), "value"),
 })
 
 # The library functions each exercise asks the student to write. An answer that *is* one of
@@ -148,6 +203,11 @@ OWN_WORK: dict[str, list[tuple[str, str]]] = {
     "confusion_matrix": [("training", "confusion_matrix")],
     "im2col": [("conv", "conv2d_im2col")],
 }
+OWN_WORK.update({  # lesson 24
+    "conv2d_transpose": [("upsampling", "conv2d_transpose"),
+                         ("upsampling", "conv2d_transpose_naive")],
+    "iou": [("segmentation", "iou")],
+})
 
 
 def missing_message(name: str) -> str:
@@ -341,6 +401,9 @@ def probe_cases(check_id: str, answers: dict[str, Any], cases: list[dict]) -> li
     if spec.kind in ("model", "train", "budget"):  # checks/networks.py
         from . import network_probes
         return network_probes.probe_cases(check_id, spec.kind, name, answers, cases)
+    if spec.kind in ("transfer_head", "fine_tune"):  # checks/transfer.py
+        from . import transfer_probes
+        return transfer_probes.probe_cases(check_id, spec.kind, name, answers, cases)
     func = answers[name]
     if not callable(func):
         return [_error("not_callable", f"`{name}` is {a_type(func)}, not a function: "

@@ -77,6 +77,14 @@ for _part in (interpret, backprop, numpy_basics, training_steps, questions):
     CASES.update(_part.CASES), _JUDGES.update(_part.JUDGES), _FORBIDDEN.update(_part.FORBIDDEN)
 from . import networks  # noqa: E402  (lessons 10, 15, 16, 17: checks/networks.py)
 CASES.update(networks.CASES), _JUDGES.update(networks.JUDGES), _FORBIDDEN.update(networks.FORBIDDEN)
+from . import architectures  # noqa: E402  (lesson 23: checks/architectures.py)
+CASES.update(architectures.CASES), _JUDGES.update(architectures.JUDGES)
+_FORBIDDEN.update(architectures.FORBIDDEN)
+from . import transfer  # noqa: E402  (lesson 22: checks/transfer.py)
+CASES.update(transfer.CASES), _JUDGES.update(transfer.JUDGES), _FORBIDDEN.update(transfer.FORBIDDEN)
+from . import upsampling  # noqa: E402  (lesson 24: checks/upsampling.py)
+CASES.update(upsampling.CASES), _JUDGES.update(upsampling.JUDGES)
+_FORBIDDEN.update(upsampling.FORBIDDEN)
 
 SPECS: dict[str, CheckSpec] = {
     check_id: CheckSpec(id=check_id, answers=PROBES[check_id].answers, cases=CASES[check_id],

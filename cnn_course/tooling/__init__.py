@@ -8,6 +8,10 @@
   :mod:`~cnn_course.tooling.gradebook` (the reports).
 - :mod:`~cnn_course.tooling.release`: the student edition of the course.
 - :mod:`~cnn_course.tooling.doctor`: ``cnn-course doctor``.
+- :mod:`~cnn_course.tooling.lab`: ``cnn-course lab`` (what ``bash course.sh lab`` runs), on the
+  student's work folder kept by :mod:`~cnn_course.tooling.work_folder` (``cnn-course work``).
+- :mod:`~cnn_course.tooling.clean_notebooks`: what a committed notebook holds (no stale
+  outputs, the course's kernel); ``tools/clean_notebooks.py`` applies it.
 
 Nothing here is imported by ``import cnn_course``; the checks the exercises call stay in
 :mod:`cnn_course.checks`.

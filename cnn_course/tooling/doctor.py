@@ -6,11 +6,9 @@ and returns 1 when anything failed (warnings, e.g. no GPU, do not fail).
 """
 from __future__ import annotations
 
-import importlib
 import importlib.metadata as metadata
 import sys
 from dataclasses import dataclass
-import os
 from typing import Callable
 
 REINSTALL = "run `bash course.sh lab` (or `pip install -e .`) in the course folder"
@@ -61,9 +59,10 @@ def check_tensorflow() -> Finding:
     if keras_version is None or _major(keras_version) < 3:
         return Finding("tensorflow", "fail", f"TensorFlow {tf_version} with Keras {keras_version}",
                        "the course needs Keras 3: pip install 'tensorflow>=2.16' 'keras>=3'")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .._lazy import tf  # imported and started inside the course's native-noise filter
+
     try:
-        importlib.import_module("tensorflow")
+        tf.config  # noqa: B018 (the first attribute access imports TensorFlow)
     except Exception as exc:  # a broken install: say what Python said
         return Finding("tensorflow", "fail", f"TensorFlow {tf_version} does not import: {exc}",
                        "pip install --force-reinstall 'tensorflow>=2.16'")

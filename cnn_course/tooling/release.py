@@ -15,7 +15,9 @@ from .exercises import BEGIN, compare_exercises
 
 COURSE_ROOT = Path(__file__).resolve().parents[2]
 #: What a class repository gets, relative to the course checkout.
-STUDENT_FILES = ("README.md", "course.sh", "pyproject.toml", "environment.yml", "LICENSE")
+# .gitignore keeps the student's my-work/ (bash course.sh lab) out of the class repository
+STUDENT_FILES = ("README.md", "course.sh", "pyproject.toml", "environment.yml", "LICENSE",
+                 ".gitignore")
 STUDENT_FOLDERS = ("notebooks", "exercises", "cnn_course")
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
 

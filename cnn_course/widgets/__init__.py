@@ -1,4 +1,4 @@
-"""Interactive explorers (ipywidgets 8) for convolution, pooling and receptive fields.
+"""Interactive explorers (ipywidgets 8): convolution, pooling, receptive fields, a trained CNN.
 
 Each function returns one widget (an ``ipywidgets.VBox`` subclass) to display in a
 notebook cell; its controls and outputs are attributes, so a lesson or a test can drive
@@ -17,7 +17,8 @@ function                       class (module)                               less
 :func:`conv_stepper`           :class:`ConvStepper` (``stepper``)           02
 :func:`conv_explorer`          :class:`ConvExplorer` (``conv_explorer``)    03, 04
 :func:`pool_explorer`          :class:`PoolExplorer` (``pool_explorer``)    05
-:func:`receptive_field_explorer`  :class:`ReceptiveFieldExplorer`           08
+:func:`receptive_field_explorer`  :class:`ReceptiveFieldExplorer`           11
+:func:`explore_model`          :class:`ModelExplorer` (``model_explorer``)  20
 =============================  ===========================================  ======
 
 Every number shown is computed by the library itself (:func:`cnn_course.conv2d`,
@@ -35,10 +36,11 @@ and ``display`` never raise, and every state change is computed in Python when a
 from __future__ import annotations
 
 from .conv_explorer import CUSTOM, ConvExplorer, conv_explorer
+from .model_explorer import ModelExplorer, explore_model
 from .pool_explorer import PoolExplorer, pool_explorer
 from .receptive_field_explorer import LayerRow, ReceptiveFieldExplorer, receptive_field_explorer
 from .stepper import ConvStepper, conv_stepper
 
 __all__ = ["conv_explorer", "conv_stepper", "pool_explorer", "receptive_field_explorer",
-           "ConvExplorer", "ConvStepper", "PoolExplorer", "ReceptiveFieldExplorer", "LayerRow",
-           "CUSTOM"]
+           "explore_model", "ConvExplorer", "ConvStepper", "PoolExplorer",
+           "ReceptiveFieldExplorer", "LayerRow", "ModelExplorer", "CUSTOM"]

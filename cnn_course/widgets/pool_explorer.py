@@ -6,8 +6,7 @@ from typing import Any
 from .._lazy import ipywidgets
 from ..padding import resolve_padding
 from ..pooling import pool2d
-from .base import DESCRIPTION_WIDTH, ImageExplorer, box_line, scale_for, show, shown_factor, \
-    slider
+from .base import ImageExplorer, box_line, labelled, scale_for, show, shown_factor, slider
 from .render import display_range, fmt, formula_html, shape_text, to_rgb
 
 __all__ = ["PoolExplorer", "pool_explorer", "MODES"]
@@ -28,16 +27,16 @@ class PoolExplorer(ImageExplorer):
 
     def __init__(self, image: Any = None) -> None:
         self._build_image_choice(image)
-        buttons = {"description_width": DESCRIPTION_WIDTH, "button_width": "76px"}
-        self.mode = ipywidgets.ToggleButtons(options=MODES, value="max", description="mode",
-                                             style=buttons)
+        buttons = {"button_width": "76px"}     # labelled() puts the label beside them
+        self.mode = ipywidgets.ToggleButtons(options=MODES, value="max", style=buttons,
+                                             tooltips=["max", "average", "L2 norm", "sum"])
         self.pool_size = slider(ipywidgets.IntSlider, "pool size", 2, 1, 8)
         self.stride = slider(ipywidgets.IntSlider, "stride", 2, 1, 8)
         self.padding = ipywidgets.ToggleButtons(options=["valid", "same"], value="valid",
-                                                description="padding", style=buttons)
+                                                style=buttons)
         images = self._image_panels()
-        controls = ipywidgets.VBox([self.image, self.mode, self.pool_size, self.stride,
-                                    self.padding])
+        controls = ipywidgets.VBox([self.image, labelled("mode", self.mode), self.pool_size,
+                                    self.stride, labelled("padding", self.padding)])
         super().__init__([controls, self.formula, self.shapes, images])
         for control in (self.image, self.mode, self.pool_size, self.stride, self.padding):
             control.observe(self._safe_update, names="value")

@@ -1,4 +1,4 @@
-"""The receptive-field explorer (lesson 08): what one output pixel of a conv/pool stack sees."""
+"""The receptive-field explorer (lesson 11): what one output pixel of a conv/pool stack sees."""
 from __future__ import annotations
 
 from typing import Any
@@ -18,13 +18,13 @@ CUSTOM_STACK = "(your own)"
 PRESETS = {     # name -> layers (kind, kernel, stride, dilation)
     "three 3x3 convs (VGG)": [("conv", 3, 1, 1)] * 3,
     "conv 3x3, pool 2/2, conv 3x3": [("conv", 3, 1, 1), ("pool", 2, 2, 1), ("conv", 3, 1, 1)],
-    "lesson 08 CNN (conv, pool, conv, pool)": [("conv", 3, 1, 1), ("pool", 2, 2, 1),
+    "fashion_cnn (conv, pool, conv, pool)": [("conv", 3, 1, 1), ("pool", 2, 2, 1),
                                                ("conv", 3, 1, 1), ("pool", 2, 2, 1)],
     "LeNet-5 (5x5 conv, 2x2 pool, x2)": [("conv", 5, 1, 1), ("pool", 2, 2, 1),
                                           ("conv", 5, 1, 1), ("pool", 2, 2, 1)],
     "dilated 3x3 (d = 1, 2, 4)": [("conv", 3, 1, 1), ("conv", 3, 1, 2), ("conv", 3, 1, 4)],
 }
-INPUT_SIZES = [16, 28, 32, 64, 128, 224]     # 28: Fashion-MNIST / MNIST, as in lesson 08
+INPUT_SIZES = [16, 28, 32, 64, 128, 224]     # 28: Fashion-MNIST / MNIST, as in lesson 11
 VIEW_PX = 320                                # the input drawing is about this wide
 COLUMNS = (("", "58px"), ("type", "72px"), ("kernel", "66px"), ("stride", "66px"),
            ("dilation", "66px"))
