@@ -442,7 +442,8 @@ def test_random_cases_change_with_the_seed():
         a, b = draw(1), draw(2)
         # Checks that build or train a network afford fewer cases; all draw some from the seed.
         kind = PROBES[check_id].kind
-        fewest = {"keras": 2, "model": 2, "train": 1, "budget": 1}.get(kind, 4)
+        fewest = {"keras": 2, "model": 2, "train": 1, "budget": 1, "transfer_head": 2,
+                  "fine_tune": 2}.get(kind, 4)
         assert len(a) == len(b) and len(a) >= fewest, check_id
         assert repr(a) != repr(b), f"{check_id}: the cases do not depend on the seed"
 

@@ -253,7 +253,9 @@ def test_real_exercise_solved_and_one_classic_mistake(tmp_path):
     results = {r.student: r for r in grading.grade_class(
         [sub], tmp_path / "out", ref, jobs=2, cell_timeout=120, progress=False)}
     table = format_table(list(results.values()))
-    assert results["solved"].score == results["solved"].max_score == 7, table
+    points = sum(c.metadata["cnn_course"].get("points", 0) for c in nb.cells
+                 if "check" in c.metadata.get("cnn_course", {}))
+    assert results["solved"].score == results["solved"].max_score == points, table
     failed = [c for _, c in results["flipped"].checks if not c.passed]
     assert [c.id for c in failed] == ["conv2d"], table
     assert "flip" in failed[0].message, failed[0].message

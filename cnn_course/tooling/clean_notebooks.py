@@ -75,12 +75,19 @@ def clean_notebook(nb: dict[str, Any]) -> dict[str, Any]:
         if key in nb.get("metadata", {}):
             metadata[key] = copy.deepcopy(nb["metadata"][key])
     out["metadata"] = metadata
+    count = 0   # nbval refuses stored outputs of a cell without an execution count
     for cell in out["cells"]:
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items()
                             if k in CELL_METADATA_KEPT}
         if cell.get("cell_type") == "code":
             cell["outputs"] = _text_outputs(cell.get("outputs", [])) if keeps_output(cell) else []
             cell["execution_count"] = None
+            if cell["outputs"]:
+                count += 1
+                cell["execution_count"] = count
+                for kept in cell["outputs"]:
+                    if kept["output_type"] == "execute_result":
+                        kept["execution_count"] = count
         else:
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
@@ -102,8 +109,9 @@ def problems(nb: dict[str, Any]) -> list[str]:
         found.append(f"language_info is {meta.get('language_info')!r}, not {LANGUAGE_INFO!r}")
     cleaned = clean_notebook(nb)
     for index, (cell, want) in enumerate(zip(nb["cells"], cleaned["cells"])):
-        if cell.get("cell_type") == "code" and cell.get("execution_count") is not None:
-            found.append(f"cell {index}: execution count {cell['execution_count']}")
+        if cell.get("cell_type") == "code" and cell.get("execution_count") != want.get(
+                "execution_count"):
+            found.append(f"cell {index}: execution count {cell.get('execution_count')}")
         if cell.get("outputs", []) != want.get("outputs", []):
             found.append(f"cell {index}: {len(cell.get('outputs', []))} stored output(s)"
                          + ("" if not keeps_output(cell) else " besides the checked text"))
