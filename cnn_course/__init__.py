@@ -77,6 +77,7 @@ _API = {
     # training toolkit
     "train": "training",
     "evaluate": "training",
+    "clearly_above_chance": "training",
     "predict_labels": "training",
     "confusion_matrix": "training",
     "per_class_accuracy": "training",

@@ -38,7 +38,7 @@ import numpy as np
 from ._lazy import keras
 from ._validation import check_array, check_int, check_model
 
-__all__ = [
+__all__ = ["clearly_above_chance", 
     "train",
     "progress_verbosity",
     "evaluate",
@@ -470,6 +470,47 @@ def seconds_per_step(model: keras.Model, x: object, y: object, batch_size: int =
         model.train_on_batch(xb, yb)
     return (time.perf_counter() - start) / steps
 
+
+
+def clearly_above_chance(n: int, num_classes: int = 10, standard_errors: float = 3.0) -> float:
+    """The accuracy a trained network must beat to be *clearly* better than guessing.
+
+    A network that guesses among ``num_classes`` classes is right with probability
+    ``p = 1 / num_classes``; on ``n`` test images its accuracy has standard error
+    ``sqrt(p (1 - p) / n)``. The threshold is ``p + standard_errors * sqrt(p (1 - p) / n)``.
+
+    Parameters
+    ----------
+    n : int >= 1
+        Number of test images the accuracy was measured on.
+    num_classes : int >= 2
+    standard_errors : float > 0
+
+    Returns
+    -------
+    float
+
+    See Also
+    --------
+    evaluate : measures the accuracy to compare with it.
+
+    References
+    ----------
+    .. [1] L. Wasserman, *All of Statistics*, Springer, 2004, Sec. 6.3 (standard error of a
+       proportion).
+
+    Examples
+    --------
+    >>> round(clearly_above_chance(1017), 3)
+    0.128
+    """
+    n = check_int("n", n, 1)
+    num_classes = check_int("num_classes", num_classes, 2)
+    if isinstance(standard_errors, bool) or not isinstance(standard_errors, (int, float)) \
+            or not standard_errors > 0:
+        raise ValueError(f"standard_errors must be a number > 0, got {standard_errors!r}")
+    p = 1.0 / num_classes
+    return float(p + standard_errors * np.sqrt(p * (1 - p) / n))
 
 def evaluate(model: keras.Model, x_test: object, y_test: object, batch_size: int = 256
              ) -> dict[str, float]:

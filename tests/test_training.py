@@ -376,3 +376,11 @@ def test_train_auto_verbosity_follows_progress_verbosity(fashion, monkeypatch, c
     assert seen == [2, 1] and "\r" in capsys.readouterr().out   # the bar redraws in place
     cc.train(model, x[:64], y[:64], epochs=1, batch_size=32, validation_split=0.0, verbose=0)
     assert seen == [2, 1, 0] and capsys.readouterr().out == ""
+
+
+def test_clearly_above_chance_is_three_standard_errors_above_guessing():
+    assert cc.clearly_above_chance(1017) == pytest.approx(0.1 + 3 * (0.09 / 1017) ** 0.5)
+    assert cc.clearly_above_chance(100, num_classes=2, standard_errors=2) == pytest.approx(0.6)
+    for bad in ({"n": 0}, {"n": 10, "num_classes": 1}, {"n": 10, "standard_errors": 0}):
+        with pytest.raises(ValueError):
+            cc.clearly_above_chance(**bad)
