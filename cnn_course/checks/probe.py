@@ -398,17 +398,17 @@ def probe_cases(check_id: str, answers: dict[str, Any], cases: list[dict]) -> li
                                     f"defines it first") for _ in cases]
     if spec.kind == "value":
         return [_value_result(name, answers[name]) for _ in cases]
+    func = answers[name]
+    if not callable(func):
+        return [_error("not_callable", f"`{name}` is {a_type(func)}, not a function: "
+                                       f"pass the function itself, without calling it")
+                for _ in cases]
     if spec.kind in ("model", "train", "budget"):  # checks/networks.py
         from . import network_probes
         return network_probes.probe_cases(check_id, spec.kind, name, answers, cases)
     if spec.kind in ("transfer_head", "fine_tune"):  # checks/transfer.py
         from . import transfer_probes
         return transfer_probes.probe_cases(check_id, spec.kind, name, answers, cases)
-    func = answers[name]
-    if not callable(func):
-        return [_error("not_callable", f"`{name}` is {a_type(func)}, not a function: "
-                                       f"pass the function itself, without calling it")
-                for _ in cases]
     results = []
     for case in cases:
         if spec.kind == "keras":

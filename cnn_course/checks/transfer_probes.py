@@ -93,13 +93,7 @@ def probe_cases(check_id: str, kind: str, name: str, answers: dict[str, Any],
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if name not in answers:
-        return [_error("undefined", f"answer `{name}` is not defined: run the cell that "
-                                    f"defines it first") for _ in cases]
-    func = answers[name]
-    if not callable(func):
-        return [_error("not_callable", f"`{name}` is {a_type(func)}, not a function: pass the "
-                                       f"function itself, without calling it") for _ in cases]
+    func = answers[name]   # probe.probe_cases has checked that it is defined and callable
     results: list[dict] = []
     for case in cases:
         base = probe_base(case)
