@@ -36,6 +36,7 @@ import platform
 import random
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -189,6 +190,62 @@ class Config:
         self._say(f"quick mode: using {_fmt(quick)} of {_fmt(n)} samples "
                   f"(random subset, seed {self.seed})")
         return (xs[idx], ys[idx]) if ys is not None else xs[idx]
+
+    def classes(self, x: Any, y: Any, quick: Sequence[int], names: Sequence[str] | None = None):
+        """Keep only the classes ``quick`` in quick mode; everything in full mode.
+
+        For a network too big to learn ten classes in the few steps quick mode can afford
+        (VGG-16, ResNet-18 on a 2-core CPU): a task it *can* learn in them. The labels keep
+        their values (the network still has all its outputs); guessing is then right
+        ``1 / len(quick)`` of the time. The choice is printed.
+
+        Parameters
+        ----------
+        x : array-like, shape (N, ...)
+        y : array-like of int, shape (N,) or (N, 1)
+        quick : sequence of int, at least 2 distinct labels
+            The classes kept in quick mode, e.g. ``(6, 8)`` (frog and ship in CIFAR-10).
+        names : sequence of str, optional
+            Class names, to print the kept classes by name.
+
+        Returns
+        -------
+        (x_kept, y_kept) : arrays, ``y_kept`` the same shape as ``y``.
+
+        See Also
+        --------
+        subset : fewer samples of every class.
+        cnn_course.training.clearly_above_chance : its ``num_classes`` is ``len(quick)``
+            here in quick mode.
+
+        Examples
+        --------
+        >>> cfg = Config(mode="quick", verbose=False)
+        >>> x, y = cfg.classes(np.zeros((6, 2)), np.array([0, 1, 2, 0, 1, 2]), quick=(0, 2))
+        >>> y.tolist()
+        [0, 2, 0, 2]
+        """
+        if isinstance(quick, (str, bytes)) or not isinstance(quick, Sequence):
+            raise TypeError(f"quick must be a sequence of class labels, got {quick!r}")
+        kept = [check_int("quick", c, 0) for c in quick]
+        if len(set(kept)) != len(kept) or len(kept) < 2:
+            raise ValueError(f"quick must hold at least 2 distinct class labels, got {quick!r}")
+        xs, ys = _as_samples("x", x), _as_samples("y", y)
+        if len(ys) != len(xs):
+            raise ValueError(f"x and y must have the same number of samples; "
+                             f"got {len(xs)} and {len(ys)}")
+        if names is not None and max(kept) >= len(names):
+            raise ValueError(f"quick holds label {max(kept)}, but names has only "
+                             f"{len(names)} entries")
+        if not self.quick:
+            return x, y
+        mask = np.isin(np.asarray(ys).reshape(len(ys), -1)[:, 0], kept)
+        if not mask.any():
+            raise ValueError(f"no sample has a label in {kept}")
+        shown = ", ".join(names[c] for c in kept) if names is not None else str(kept)[1:-1]
+        self._say(f"quick mode: {len(kept)} classes ({shown}), {_fmt(int(mask.sum()))} of "
+                  f"{_fmt(len(xs))} samples (full mode: every class)")
+        return xs[mask], ys[mask]
 
     def epochs(self, full: int, quick: int = 1) -> int:
         """Number of training epochs: ``full`` in full mode, ``quick`` in quick mode (printed)."""

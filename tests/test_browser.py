@@ -35,6 +35,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -115,25 +116,34 @@ def jupyter_server(tmp_path_factory):
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--ServerApp.allow_root=True")
     log_path = base / "jupyterlab.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    server = {"url": f"http://127.0.0.1:{port}", "token": token, "root": root,
-              "log": log_path}
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
+        server = {"url": f"http://127.0.0.1:{port}", "token": token, "root": root,
+                  "log": log_path}
+        with _serving(proc, server, SERVER_START_S):
+            yield server
+
+
+@contextlib.contextmanager
+def _serving(proc: subprocess.Popen, server: dict, start_s: float) -> Iterator[None]:
+    """Wait until the JupyterLab run by ``proc`` answers (at most ``start_s`` seconds), then
+    stop it when the block ends; the log file ``server["log"]`` tells why it failed."""
+    log_path = server["log"]
     try:
-        deadline = time.monotonic() + SERVER_START_S
+        deadline = time.monotonic() + start_s
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"JupyterLab exited with code {proc.returncode}:\n"
                             f"{log_path.read_text()[-3000:]}")
             try:
-                _api(server, f"/api/status?token={token}")
+                _api(server, f"/api/status?token={server['token']}")
                 break
             except (urllib.error.URLError, ConnectionError, OSError):
                 if time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not answer within {SERVER_START_S} s:\n"
+                    pytest.fail(f"JupyterLab did not answer within {start_s} s:\n"
                                 f"{log_path.read_text()[-3000:]}")
                 time.sleep(0.2)
-        yield server
+        yield
     finally:
         proc.terminate()
         try:
@@ -141,7 +151,6 @@ def jupyter_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
-        log.close()
 
 
 def _shutdown_kernels(server: dict) -> None:

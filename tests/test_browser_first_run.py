@@ -32,13 +32,12 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.error
 from pathlib import Path
 
 import nbformat
 import pytest
 from test_browser import (ARTIFACTS, ERROR_PATTERN, _api, _dismiss_dialogs, _free_port, _menu,
-                          _new_page, _shutdown_kernels, browser)  # noqa: F401 (fixture)
+                          _new_page, _serving, _shutdown_kernels, browser)  # noqa: F401 (fixture)
 
 from cnn_course.tooling.clean_notebooks import KERNEL_DISPLAY_NAME, KERNEL_NAME, clean_file
 from cnn_course.tooling.lab import WIDGET_NOTE, WIDGET_VIEW, install_kernel, lab_arguments, \
@@ -92,28 +91,8 @@ def course_lab(tmp_path_factory):
         proc = subprocess.Popen(cmd, env=env, cwd=base, stdout=log, stderr=subprocess.STDOUT)
         server = {"url": f"http://127.0.0.1:{port}", "token": token, "root": work,
                   "log": log_path}
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"JupyterLab exited ({proc.returncode}):\n"
-                                f"{log_path.read_text()[-3000:]}")
-                try:
-                    _api(server, "/api/status")
-                    break
-                except (urllib.error.URLError, ConnectionError, OSError):
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"JupyterLab did not answer within 60 s:\n"
-                                    f"{log_path.read_text()[-3000:]}")
-                    time.sleep(0.2)
+        with _serving(proc, server, 60):
             yield server
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
 
 
 def _widget_errors(page) -> list[str]:

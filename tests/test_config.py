@@ -221,3 +221,38 @@ def test_native_tensorflow_noise_is_filtered_but_real_errors_kept(capfd):
     err = capfd.readouterr().err
     assert "something really broke" in err
     assert "oneDNN" not in err and "cuInit" not in err
+
+
+def test_classes_quick_keeps_only_those_labels_and_says_so(capsys):
+    cfg = Config(mode="quick")
+    y = np.array([[0], [6], [8], [3], [6], [8], [8]])
+    x = np.arange(7 * 2).reshape(7, 2)
+    xk, yk = cfg.classes(x, y, quick=(6, 8), names=[f"c{i}" for i in range(10)])
+    assert yk.shape == (5, 1) and set(yk.ravel()) == {6, 8}
+    assert (xk[:, 0] // 2 == np.array([1, 2, 4, 5, 6])).all(), "order and pairing are kept"
+    out = capsys.readouterr().out
+    assert "2 classes (c6, c8)" in out and "5 of 7" in out
+
+
+def test_classes_full_mode_returns_everything_unchanged():
+    cfg = Config(mode="full", verbose=False)
+    x, y = np.zeros((4, 3)), np.array([0, 1, 2, 3])
+    xk, yk = cfg.classes(x, y, quick=(0, 1))
+    assert xk is x and yk is y
+
+
+@pytest.mark.parametrize("quick, err", [((6,), ValueError), ((6, 6), ValueError), ("68", TypeError),
+                                        ((6, -1), ValueError), (6, TypeError)])
+def test_classes_rejects_bad_class_lists(quick, err):
+    with pytest.raises(err, match="quick"):
+        Config(mode="quick", verbose=False).classes(np.zeros((3, 1)), np.array([6, 8, 1]), quick=quick)
+
+
+def test_classes_rejects_mismatched_lengths_and_absent_labels():
+    cfg = Config(mode="quick", verbose=False)
+    with pytest.raises(ValueError, match="same number"):
+        cfg.classes(np.zeros((3, 1)), np.array([6, 8]), quick=(6, 8))
+    with pytest.raises(ValueError, match="no sample"):
+        cfg.classes(np.zeros((3, 1)), np.array([1, 2, 3]), quick=(6, 8))
+    with pytest.raises(ValueError, match="names"):
+        cfg.classes(np.zeros((3, 1)), np.array([6, 8, 1]), quick=(6, 8), names=["a", "b"])

@@ -169,7 +169,7 @@ def run_notebook(path: Path, mode: str, seed: int | None = None, timeout: int = 
                  save_to: Path | None = None) -> float:
     """Execute one notebook in a fresh kernel and return its wall-clock seconds."""
     import nbformat
-    from nbclient import NotebookClient
+    from run_notebooks import strict_client  # tools/ is on sys.path when this script runs
 
     nb = nbformat.read(path, as_version=4)
     if seed is not None:
@@ -179,12 +179,8 @@ def run_notebook(path: Path, mode: str, seed: int | None = None, timeout: int = 
             raise ValueError(f"{path.name}: no cc.setup( call to give the seed to")
         first.source = with_seed(first.source, seed)
     os.environ["CNN_COURSE_MODE"] = mode
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["CNN_COURSE_STRICT_CHECKS"] = "1"  # a failing check stops the run (see docs/developing.md)
+    client = strict_client(nb, path, timeout)
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
     try:
         client.execute()
     finally:

@@ -45,15 +45,21 @@ def strip_outputs(nb: nbformat.NotebookNode) -> None:
     nb.metadata.pop("widgets", None)
 
 
-def run(path: Path, timeout: int = 600, save_to: Path | None = None) -> float:
-    nb = nbformat.read(path, as_version=4)
-    env_mode = os.environ.setdefault("CNN_COURSE_MODE", "quick")
+def strict_client(nb: nbformat.NotebookNode, path: Path, timeout: int) -> NotebookClient:
+    """A client that runs ``nb`` in a fresh kernel in ``path``'s folder, headless, with failing
+    checks stopping the run (also used by ``tools/course_map.py``)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["CNN_COURSE_STRICT_CHECKS"] = "1"  # a failing check stops the run (see docs/developing.md)
+    return NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                          resources={"metadata": {"path": str(path.parent)}})
+
+
+def run(path: Path, timeout: int = 600, save_to: Path | None = None) -> float:
+    nb = nbformat.read(path, as_version=4)
+    env_mode = os.environ.setdefault("CNN_COURSE_MODE", "quick")
+    client = strict_client(nb, path, timeout)
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     elapsed = time.perf_counter() - start
     if save_to:

@@ -167,14 +167,13 @@ def probe_cases(check_id: str, kind: str, name: str, answers: dict[str, Any],
                 cases: list[dict]) -> list[dict]:
     """One plain result record per case for the kinds of :data:`KINDS` (see the module
     docstring); the student's errors become error records, never exceptions."""
-    from .probe import _call, _error
+    from .probe import _NO_RETURN, _call, _each_case, _error
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     func = answers[name]   # probe.probe_cases has checked that it is defined and callable
 
-    results: list[dict] = []
-    for case in cases:
+    def record(case: dict) -> dict:
         if kind == "model":
             ok, got = _call(name, func, [tuple(case["input_shape"]), int(case["num_classes"])], {})
             result = describe_built_model(got) if ok else got
@@ -190,10 +189,6 @@ def probe_cases(check_id: str, kind: str, name: str, answers: dict[str, Any],
             result = _train_result(got, case) if ok else got
         if result is not None and "__error__" not in result and "value" not in result:
             result = _error("type", "unreadable result")
-        if ok and got is None:
-            result = _error("type", "returned None: did you forget the `return` statement?")
-        results.append(result)
-        if result.get("kind") == "missing":
-            results.extend(dict(result) for _ in cases[len(results):])
-            break
-    return results
+        return _error("type", _NO_RETURN) if ok and got is None else result
+
+    return _each_case(cases, record)

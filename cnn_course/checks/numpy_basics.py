@@ -37,6 +37,7 @@ def _rng(seed: int, check_id: str) -> np.random.Generator:
 
 
 def _case(*args: Any, label: str | None = None, **kwargs: Any) -> dict:
+    """One case as plain data (also used by :mod:`.training_steps`)."""
     out: dict = {"args": list(args), "kwargs": kwargs}
     if label is not None:
         out["label"] = label
@@ -44,6 +45,7 @@ def _case(*args: Any, label: str | None = None, **kwargs: Any) -> dict:
 
 
 def _not_array(value: Any) -> str | None:
+    """Why a result is not an ndarray, or None (also used by :mod:`.training_steps`)."""
     return None if isinstance(value, np.ndarray) else \
         f"returned {type(value).__name__}, expected a NumPy array"
 

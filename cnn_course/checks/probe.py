@@ -254,8 +254,26 @@ class _SwitchedOff:
         self.saved.clear()
 
 
+_NO_RETURN = "returned None: did you forget the `return` statement?"
+
+
 def _error(kind: str, message: str) -> dict:
     return {"__error__": message, "kind": kind}
+
+
+def _each_case(cases: list[dict], record: Callable[[dict], dict],
+               same_for_all: tuple[str, ...] = ("missing",)) -> list[dict]:
+    """``record(case)`` for every case, in order; once a record's kind is in ``same_for_all``
+    (the answer fails that way on any input), the other cases get copies of it: the answer is
+    not called again."""
+    results: list[dict] = []
+    for case in cases:
+        result = record(case)
+        results.append(result)
+        if result.get("kind") in same_for_all:
+            results.extend(dict(result) for _ in cases[len(results):])
+            break
+    return results
 
 
 def _exception_text(exc: BaseException) -> str:
@@ -311,7 +329,7 @@ def _expected_what(kind: str) -> str:
 def _plain_result(kind: str, got: Any) -> dict:
     """The plain-data record of what the answer returned (see the module docstring)."""
     if got is None:
-        return _error("type", "returned None: did you forget the `return` statement?")
+        return _error("type", _NO_RETURN)
     try:
         if kind == "array":
             if type(got) in (list, tuple):
@@ -409,25 +427,21 @@ def probe_cases(check_id: str, answers: dict[str, Any], cases: list[dict]) -> li
     if spec.kind in ("transfer_head", "fine_tune"):  # checks/transfer.py
         from . import transfer_probes
         return transfer_probes.probe_cases(check_id, spec.kind, name, answers, cases)
-    results = []
-    for case in cases:
+
+    def record(case: dict) -> dict:
         if spec.kind == "keras":
-            result = _keras_result(name, func, case)
-        else:
-            args = [_tuplify(a) for a in case.get("args", [])]
-            if "function" in case:  # a function described by plain data, built here
-                from .scalar_functions import build_function
-                args.insert(0, build_function(case["function"]))
-            if spec.outer_list and args:
-                args[0] = list(args[0])
-            ok, got = _call(name, func, args,
-                            {k: _tuplify(v) for k, v in case.get("kwargs", {}).items()})
-            result = _plain_result(spec.kind, got) if ok else got
-        results.append(result)
-        if result.get("kind") in ("missing", "library"):  # the same for every case
-            results.extend(dict(result) for _ in cases[len(results):])
-            break
-    return results
+            return _keras_result(name, func, case)
+        args = [_tuplify(a) for a in case.get("args", [])]
+        if "function" in case:  # a function described by plain data, built here
+            from .scalar_functions import build_function
+            args.insert(0, build_function(case["function"]))
+        if spec.outer_list and args:
+            args[0] = list(args[0])
+        ok, got = _call(name, func, args,
+                        {k: _tuplify(v) for k, v in case.get("kwargs", {}).items()})
+        return _plain_result(spec.kind, got) if ok else got
+
+    return _each_case(cases, record, same_for_all=("missing", "library"))
 
 
 def run(check_id: str, namespace: dict, cases_path: str, results_path: str) -> None:

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from .numpy_basics import _run  # the one in-notebook feedback helper of these topic modules
+# the shared helpers of these topic modules: case building, the "not an array" message and the
+# in-notebook feedback
+from .numpy_basics import _case, _not_array, _run
 
 if TYPE_CHECKING:
     from .judging import Verdict
@@ -38,18 +40,6 @@ GRAD_ATOL, GRAD_RTOL = 1e-7, 1e-7   # central differences with eps ~1e-5 are far
 
 def _rng(seed: int, check_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, sum(map(ord, check_id)), 2])
-
-
-def _case(*args: Any, label: str | None = None, **kwargs: Any) -> dict:
-    out: dict = {"args": list(args), "kwargs": kwargs}
-    if label is not None:
-        out["label"] = label
-    return out
-
-
-def _not_array(value: Any) -> str | None:
-    return None if isinstance(value, np.ndarray) else \
-        f"returned {type(value).__name__}, expected a NumPy array"
 
 
 # --------------------------------------------------------------------------- lesson 08

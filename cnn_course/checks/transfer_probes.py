@@ -89,13 +89,13 @@ def probe_cases(check_id: str, kind: str, name: str, answers: dict[str, Any],
     """One plain record per case for the kinds of :data:`KINDS` (see the module docstring);
     the student's errors become error records, never exceptions."""
     from ..transfer import with_new_head
-    from .probe import _call, _error
+    from .probe import _NO_RETURN, _call, _each_case, _error
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     func = answers[name]   # probe.probe_cases has checked that it is defined and callable
-    results: list[dict] = []
-    for case in cases:
+
+    def record(case: dict) -> dict:
         base = probe_base(case)
         if kind == "transfer_head":
             ok, got = _call(name, func, [base, int(case["num_classes"])], {})
@@ -104,10 +104,6 @@ def probe_cases(check_id: str, kind: str, name: str, answers: dict[str, Any],
             model = with_new_head(base, int(case["num_classes"]))
             ok, got = _call(name, func, [model, int(case["blocks"])], {})
             result = _fine_tune_record(got) if ok and got is not None else got
-        if ok and got is None:
-            result = _error("type", "returned None: did you forget the `return` statement?")
-        results.append(result)
-        if result.get("kind") == "missing":
-            results.extend(dict(result) for _ in cases[len(results):])
-            break
-    return results
+        return _error("type", _NO_RETURN) if ok and got is None else result
+
+    return _each_case(cases, record)
