@@ -34,9 +34,9 @@ from __future__ import annotations
 import os
 import platform
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -172,14 +172,8 @@ class Config:
         ((3, 2), (3,))
         """
         quick = check_int("quick", quick, 1)
-        xs = _as_samples("x", x)
+        xs, ys = _paired_samples(x, y)
         n = len(xs)
-        ys = None
-        if y is not None:
-            ys = _as_samples("y", y)
-            if len(ys) != n:
-                raise ValueError(f"x and y must have the same number of samples; "
-                                 f"got {n} and {len(ys)}")
         if not self.quick:
             self._say(f"full mode: using all {_fmt(n)} samples")
             return (x, y) if y is not None else x
@@ -191,7 +185,8 @@ class Config:
                   f"(random subset, seed {self.seed})")
         return (xs[idx], ys[idx]) if ys is not None else xs[idx]
 
-    def classes(self, x: Any, y: Any, quick: Sequence[int], names: Sequence[str] | None = None):
+    def classes(self, x: Any, y: Any, quick: Sequence[int], names: Sequence[str] | None = None
+                ) -> tuple[Any, Any]:
         """Keep only the classes ``quick`` in quick mode; everything in full mode.
 
         For a network too big to learn ten classes in the few steps quick mode can afford
@@ -230,14 +225,14 @@ class Config:
         kept = [check_int("quick", c, 0) for c in quick]
         if len(set(kept)) != len(kept) or len(kept) < 2:
             raise ValueError(f"quick must hold at least 2 distinct class labels, got {quick!r}")
-        xs, ys = _as_samples("x", x), _as_samples("y", y)
-        if len(ys) != len(xs):
-            raise ValueError(f"x and y must have the same number of samples; "
-                             f"got {len(xs)} and {len(ys)}")
+        xs, ys = _paired_samples(x, y)
+        if ys is None:
+            raise TypeError("y must be an array of labels, got None")
         if names is not None and max(kept) >= len(names):
             raise ValueError(f"quick holds label {max(kept)}, but names has only "
                              f"{len(names)} entries")
         if not self.quick:
+            self._say("full mode: every class")
             return x, y
         mask = np.isin(np.asarray(ys).reshape(len(ys), -1)[:, 0], kept)
         if not mask.any():
@@ -273,6 +268,18 @@ class Config:
             else:
                 self._say(f"full mode: {what} = {value!r}")
         return value
+
+
+def _paired_samples(x: Any, y: Any) -> tuple[Any, Any]:
+    """``x`` and ``y`` (None allowed) as sample arrays, checked to have the same length."""
+    xs = _as_samples("x", x)
+    if y is None:
+        return xs, None
+    ys = _as_samples("y", y)
+    if len(ys) != len(xs):
+        raise ValueError(f"x and y must have the same number of samples; "
+                         f"got {len(xs)} and {len(ys)}")
+    return xs, ys
 
 
 def _as_samples(name: str, value: Any) -> Any:
