@@ -6,8 +6,9 @@
 - :func:`evaluate` gives the honest test-set loss and accuracy.
 - :func:`predict_labels` turns softmax outputs into class indices or names
   (``argmax``; Keras 3 has no ``predict_classes``).
-- :func:`seconds_per_step` times one training step on this machine (what an
-  epoch of a big network would cost).
+- :func:`train` also times every step of the run (``history.seconds_per_step``,
+  :func:`typical_step_seconds`); :func:`seconds_per_step` times extra steps of any
+  model (what an epoch of a big network would cost).
 - :func:`confusion_matrix` and :func:`per_class_accuracy` (NumPy only) show
   which classes the network confuses.
 - :func:`export_weights` writes every trainable variable to a text file.
@@ -44,6 +45,7 @@ __all__ = ["clearly_above_chance",
     "evaluate",
     "predict_labels",
     "seconds_per_step",
+    "typical_step_seconds",
     "confusion_matrix",
     "per_class_accuracy",
     "export_weights",
@@ -330,7 +332,11 @@ def train(model: keras.Model, x: object, y: object, epochs: int = 5, batch_size:
         ``history.epoch`` the 0-based epoch numbers. After a resume both cover
         *all* epochs of the run, those before the interruption included
         (read back from ``history.json``), so ``plot_history`` draws the whole
-        curve.
+        curve. ``history.step_seconds`` lists the wall-clock seconds of every
+        training step of this call, and ``history.seconds_per_step`` is their
+        :func:`typical_step_seconds` (the median after the first, tracing, step;
+        NaN after a single step): what a step costs on this machine, measured on the
+        run itself rather than by extra steps.
 
     Raises
     ------
@@ -397,10 +403,11 @@ def train(model: keras.Model, x: object, y: object, epochs: int = 5, batch_size:
         if verbose != 0 and meta.exists():
             print(f"Resuming from {folder / BACKUP_DIR} after epoch "
                   f"{json.loads(meta.read_text()).get('epoch')}")
+    timer, step_seconds = _step_timer()
     try:
         history = model.fit(xs, ys, epochs=epochs, batch_size=batch_size,
                             validation_split=validation_split, shuffle=True,
-                            callbacks=own + extra, verbose=verbose)
+                            callbacks=[timer] + own + extra, verbose=verbose)
     finally:
         if folder is not None:
             # BackupAndRestore tells fit() where to restart by setting the model's
@@ -410,7 +417,67 @@ def train(model: keras.Model, x: object, y: object, epochs: int = 5, batch_size:
     if log is not None:
         history.epoch = list(log.epochs)
         history.history = {k: list(v) for k, v in log.logs.items()}
+    history.step_seconds = step_seconds
+    history.seconds_per_step = (typical_step_seconds(step_seconds) if len(step_seconds) >= 2
+                                else float("nan"))
     return history
+
+
+def _step_timer() -> tuple[Any, list[float]]:
+    """A Keras callback that appends the wall-clock seconds of every training step to a list."""
+    seconds: list[float] = []
+    clock = {"t": 0.0}
+
+    def begin(batch: int, logs: dict | None = None) -> None:
+        clock["t"] = time.perf_counter()
+
+    def end(batch: int, logs: dict | None = None) -> None:
+        seconds.append(time.perf_counter() - clock["t"])
+
+    return keras.callbacks.LambdaCallback(on_train_batch_begin=begin,
+                                          on_train_batch_end=end), seconds
+
+
+def typical_step_seconds(step_seconds: Sequence[float]) -> float:
+    """The median wall-clock seconds of a training step, leaving out the first step.
+
+    The first step of a run traces the model into a graph (seconds for a big network on
+    a CPU) and says nothing about the steps after it; the median also ignores the one
+    smaller last batch of an epoch and the odd step slowed by another program.
+
+    Parameters
+    ----------
+    step_seconds : sequence of float >= 0, length >= 2
+        Seconds of each step, in order: ``history.step_seconds`` after :func:`train`.
+
+    Returns
+    -------
+    float
+        ``median(step_seconds[1:])``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two steps (the only step includes the tracing), or a negative or
+        non-finite time.
+
+    See Also
+    --------
+    train : records ``history.step_seconds`` and sets ``history.seconds_per_step``.
+    seconds_per_step : times extra steps of a model that was not trained with :func:`train`.
+
+    Examples
+    --------
+    >>> typical_step_seconds([9.0, 0.5, 0.4, 0.6, 0.2])
+    0.45
+    """
+    times = np.asarray(list(step_seconds), dtype=float)
+    if times.ndim != 1 or len(times) < 2:
+        raise ValueError(f"step_seconds needs at least 2 steps (the first traces the graph), "
+                         f"got {times.size}")
+    if not np.all(np.isfinite(times)) or np.any(times < 0):
+        raise ValueError("step_seconds must be finite times >= 0")
+    return float(np.median(times[1:]))
 
 
 def seconds_per_step(model: keras.Model, x: object, y: object, batch_size: int = 32,

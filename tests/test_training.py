@@ -284,9 +284,10 @@ def test_checkpointing_uses_keras_public_callbacks(fashion, tmp_path, monkeypatc
     monkeypatch.setattr(model, "fit", spy_fit)
     cc.train(model, x[:64], y[:64], epochs=1, checkpoint_dir=tmp_path / "c", verbose=0)
     kinds = [type(cb) for cb in seen["callbacks"]]
-    assert kinds == [keras.callbacks.LambdaCallback, keras.callbacks.ModelCheckpoint,
-                     keras.callbacks.BackupAndRestore]  # exactly Keras' classes, no subclass
-    best, backup = seen["callbacks"][1], seen["callbacks"][2]
+    # the step timer, the history log, then Keras' own checkpointing: exactly Keras' classes
+    assert kinds == [keras.callbacks.LambdaCallback, keras.callbacks.LambdaCallback,
+                     keras.callbacks.ModelCheckpoint, keras.callbacks.BackupAndRestore]
+    best, backup = seen["callbacks"][2], seen["callbacks"][3]
     assert best.save_best_only and best.save_weights_only and best.monitor == "val_loss"
     assert backup.double_checkpoint
 
@@ -308,6 +309,34 @@ def test_seconds_per_step_times_real_training_steps(fashion, monkeypatch):
     assert calls == [16, 16, 16]  # one warm-up step (not timed) and two timed steps
     assert model.optimizer is not None  # compiled with the train() defaults
     assert not all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_train_times_every_step_of_the_run(fashion):
+    x, y, _, _ = fashion
+    model = _small_model()
+    # 200 images, 10% held out -> 180 training images = 6 steps of 32 (the last of 20) per epoch
+    history = cc.train(model, x[:200], y[:200], epochs=2, batch_size=32, verbose=0)
+    assert len(history.step_seconds) == 12
+    assert all(isinstance(t, float) and 0 < t < 60 for t in history.step_seconds)
+    assert history.seconds_per_step == float(np.median(history.step_seconds[1:]))
+    one = cc.train(_small_model(), x[:40], y[:40], epochs=1, batch_size=64, verbose=0)
+    assert len(one.step_seconds) == 1 and np.isnan(one.seconds_per_step)  # only the tracing step
+
+
+@pytest.mark.parametrize("times, message", [
+    ([], "at least 2 steps"),
+    ([3.0], "at least 2 steps"),
+    ([1.0, float("nan")], "finite times >= 0"),
+    ([1.0, -0.5], "finite times >= 0"),
+])
+def test_typical_step_seconds_rejects_what_is_not_two_times(times, message):
+    with pytest.raises(ValueError, match=message):
+        training.typical_step_seconds(times)
+
+
+def test_typical_step_seconds_leaves_out_the_tracing_step():
+    assert training.typical_step_seconds([30.0, 1.0]) == 1.0
+    assert training.typical_step_seconds([30.0, 1.0, 2.0, 100.0]) == 2.0  # median, not mean
 
 
 def test_seconds_per_step_rejects_bad_input(fashion):
