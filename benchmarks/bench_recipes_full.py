@@ -41,7 +41,7 @@ def main() -> None:
             continue
         dataset = "fashion_mnist" if which == "fashion" else "cifar10"
         (x, y), (xt, yt) = cc.load_dataset(dataset)
-        recipe, build = recipes.lesson_recipe(which, full=True)
+        recipe, build = recipes.lesson_recipe(which, "full")
         res = recipes.run_recipe(recipe, ((x, y.ravel()), (xt, yt.ravel())), build=build,
                                  seed=args.seed, name=f"{which} recipe")
         idle = res.cpu_seconds_per_epoch / cores * res.epochs_run / 60

@@ -143,13 +143,15 @@ class Config:
         offset = check_int("offset", offset, 0)
         return np.random.default_rng(self.seed + offset)
 
-    def subset(self, x: Any, y: Any = None, quick: int = 2000):
+    def subset(self, x: Any, y: Any = None, quick: int = 2000, full: int | None = None):
         """Shrink ``x`` (and ``y`` alike) to ``quick`` samples in quick mode.
 
         In quick mode a seeded random choice of ``quick`` sample indices is taken (sorted,
         so the original order is kept and every class stays represented); the same indices
-        are used for ``x`` and ``y``. In full mode, or when there are at most ``quick``
-        samples, the inputs are returned unchanged. The choice is printed.
+        are used for ``x`` and ``y``. In full mode the inputs are returned unchanged, or
+        shrunk the same way to ``full`` samples when ``full`` is given (a lesson's
+        CPU-sized variant). When there are no more samples than asked for, the inputs are
+        returned unchanged. The choice is printed.
 
         Parameters
         ----------
@@ -159,6 +161,8 @@ class Config:
             Labels for ``x``.
         quick : int
             Number of samples kept in quick mode (>= 1).
+        full : int or None
+            Number of samples kept in full mode (>= 1); None keeps them all.
 
         Returns
         -------
@@ -172,16 +176,19 @@ class Config:
         ((3, 2), (3,))
         """
         quick = check_int("quick", quick, 1)
+        if full is not None:
+            full = check_int("full", full, 1)
         xs, ys = _paired_samples(x, y)
         n = len(xs)
-        if not self.quick:
+        keep = quick if self.quick else full
+        if keep is None:
             self._say(f"full mode: using all {_fmt(n)} samples")
             return (x, y) if y is not None else x
-        if n <= quick:
-            self._say(f"quick mode: using all {_fmt(n)} samples (no more than {_fmt(quick)})")
+        if n <= keep:
+            self._say(f"{self.mode} mode: using all {_fmt(n)} samples (no more than {_fmt(keep)})")
             return (x, y) if y is not None else x
-        idx = np.sort(self.rng().choice(n, size=quick, replace=False))
-        self._say(f"quick mode: using {_fmt(quick)} of {_fmt(n)} samples "
+        idx = np.sort(self.rng().choice(n, size=keep, replace=False))
+        self._say(f"{self.mode} mode: using {_fmt(keep)} of {_fmt(n)} samples "
                   f"(random subset, seed {self.seed})")
         return (xs[idx], ys[idx]) if ys is not None else xs[idx]
 

@@ -172,9 +172,20 @@ def test_subset_full_mode_and_small_inputs(capsys):
     assert Config(mode="quick", verbose=False).subset([[1], [2], [3]], quick=2).shape == (2, 1)
 
 
+def test_subset_full_mode_can_keep_a_cpu_sized_part(capsys):
+    x, y = np.arange(100).repeat(2).reshape(100, 2), np.arange(100)
+    xs, ys = Config(mode="full", seed=3).subset(x, y, quick=10, full=40)
+    assert "full mode: using 40 of 100 samples (random subset, seed 3)" in capsys.readouterr().out
+    assert xs.shape == (40, 2) and np.array_equal(xs[:, 0], ys) and np.all(np.diff(ys) > 0)
+    assert len(Config(mode="quick", verbose=False).subset(x, y, quick=10, full=40)[1]) == 10
+    assert Config(mode="full", verbose=False).subset(x, full=500) is x
+
+
 @pytest.mark.parametrize("args, kwargs, exc", [
     ((np.zeros(5), np.zeros(4)), {}, ValueError),
     ((np.zeros(5),), {"quick": 0}, ValueError),
+    ((np.zeros(5),), {"full": 0}, ValueError),
+    ((np.zeros(5),), {"full": 2.5}, TypeError),
     ((np.zeros(5),), {"quick": True}, TypeError),
     ((np.float64(3.0),), {}, ValueError),
     (("abc",), {}, TypeError),

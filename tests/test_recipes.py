@@ -142,3 +142,40 @@ def test_run_recipe_rejects_bad_arguments(tiny):
         recipes.run_recipe(Recipe(epochs=1), tiny, seed=-1)
     with pytest.raises(TypeError, match="build must return a keras.Model"):
         recipes.run_recipe(Recipe(epochs=1), tiny, build=lambda s, k: None)
+
+
+def test_compact_cnn_flattened_head():
+    m = recipes.compact_cnn((28, 28, 1), 10, widths=(32, 64), convs_per_stage=1, dense=128)
+    # convs 9*(1*32 + 32*64), BN 4*(32+64), dense 7*7*64*128 (no bias), BN 4*128, softmax 128*10+10
+    assert m.count_params() == 18_720 + 384 + 401_408 + 512 + 1_290
+    assert m.get_layer("compact_cnn_dense_bn").momentum == 0.9
+    assert "compact_cnn_gap" not in [layer.name for layer in m.layers]
+    with pytest.raises(ValueError, match="dense must be >= 0"):
+        recipes.compact_cnn((28, 28, 1), 10, dense=-1)
+    with pytest.raises(TypeError, match="dense must be an int"):
+        recipes.compact_cnn((28, 28, 1), 10, dense=1.5)
+
+
+@pytest.mark.parametrize("kind, budget", [("cifar", "full"), ("cifar", "cpu"), ("cifar", "quick"),
+                                          ("fashion", "full"), ("fashion", "quick")])
+def test_lesson_recipe_budgets(kind, budget):
+    recipe, build = recipes.lesson_recipe(kind, budget)
+    assert recipe.standardize and recipe.label_smoothing == 0.1 and recipe.weight_decay > 0
+    shape = (32, 32, 3) if kind == "cifar" else (28, 28, 1)
+    assert build(shape, 10).output_shape == (None, 10)
+    if kind == "cifar":
+        assert recipe.augment == "cifar" and recipe.early_stopping is not None
+    full, _ = recipes.lesson_recipe(kind, "full")
+    if budget != "full":  # a smaller budget: fewer epochs
+        assert recipe.epochs < full.epochs
+    if kind == "cifar" and budget != "full":  # ...and a decay whose shrinking still shows
+        assert recipe.weight_decay > full.weight_decay
+
+
+def test_lesson_recipe_rejects_unknown_budgets():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        recipes.lesson_recipe("mnist")
+    with pytest.raises(ValueError, match=r"budget must be one of \['full', 'quick'\] for kind 'fashion'"):
+        recipes.lesson_recipe("fashion", "cpu")
+    with pytest.raises(ValueError, match="budget must be one of"):
+        recipes.lesson_recipe("cifar", True)
