@@ -144,7 +144,7 @@ class Config:
         return np.random.default_rng(self.seed + offset)
 
     def subset(self, x: Any, y: Any = None, quick: int = 2000, full: int | None = None):
-        """Shrink ``x`` (and ``y`` alike) to ``quick`` samples in quick mode.
+        """Shrink ``x`` (and ``y`` alike) to ``quick`` samples in quick mode (``full`` in full mode).
 
         In quick mode a seeded random choice of ``quick`` sample indices is taken (sorted,
         so the original order is kept and every class stays represented); the same indices
@@ -174,6 +174,8 @@ class Config:
         >>> x, y = cfg.subset(np.zeros((10, 2)), np.arange(10), quick=3)
         >>> x.shape, y.shape
         ((3, 2), (3,))
+        >>> Config(mode="full", verbose=False).subset(np.zeros((10, 2)), full=4).shape
+        (4, 2)
         """
         quick = check_int("quick", quick, 1)
         if full is not None:

@@ -49,7 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = ["Recipe", "RecipeResult", "compact_cnn", "run_recipe", "ablation",
-           "compare_recipes", "results_table", "plot_results", "lesson_recipe", "SCHEDULES"]
+           "compare_recipes", "results_table", "plot_results", "lesson_recipe", "SCHEDULES",
+           "CPU_LADDER_IMAGES"]
 
 SCHEDULES = ("constant", "cosine", "one_cycle")
 #: Variables never decayed: biases and batch-normalisation scales and shifts.
@@ -95,6 +96,12 @@ def compact_cnn(input_shape: Sequence[int], num_classes: int = 10,
     See Also
     --------
     cnn_course.models.conv_bn_relu : the same unit with a conv bias and BN momentum 0.99.
+
+    Examples
+    --------
+    >>> compact_cnn((28, 28, 1), 10, widths=(32, 64), convs_per_stage=1,
+    ...             dense=256).count_params()  # 3,136 x 256 of them in the hidden layer
+    825514
     """
     if (not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3):
         raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}")
@@ -138,12 +145,15 @@ def compact_cnn(input_shape: Sequence[int], num_classes: int = 10,
 # The complete recipes of lesson 15 (all techniques on) and their budgets. One home for
 # them: the lesson and ``benchmarks/bench_recipes_full.py`` read them from here.
 # kind -> budget -> (compact_cnn arguments, Recipe fields)
+#: Training images of lesson 15's CPU-sized ablation (the ``"cpu"`` budget of the CIFAR-10 recipe).
+CPU_LADDER_IMAGES = 2000
+
 _LESSON_RECIPES: dict[str, dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {
     "cifar": {
         "full": (dict(widths=(32, 64, 128)),
                  dict(epochs=30, learning_rate=2e-3, schedule="cosine", early_stopping=6)),
         # cpu: the ablation ladder sized for a 2-core CPU without a GPU (lesson 15 trains it
-        # on 2,000 of the sample's images): ~120 steps per run, so the decay is stronger
+        # on CPU_LADDER_IMAGES of the sample's images): ~120 steps per run, so the decay is stronger
         # than full mode's 0.05 over ~1,100 steps for the same total pull (eta * lambda * steps).
         "cpu": (dict(widths=(32, 64, 128)),
                 dict(epochs=8, learning_rate=2e-3, schedule="cosine", early_stopping=3,
@@ -172,12 +182,22 @@ def lesson_recipe(kind: str, budget: str = "full"
     """The complete recipe of lesson 15 for one data set, and the network it trains.
 
     Every technique on: per-channel standardisation, the standard augmentation of that
-    data set (none for Fashion-MNIST, whose four epochs are too few for it to pay off),
-    weight decay (0.05 in full mode; stronger in the shorter budgets, whose few steps
-    would not show 0.05), a schedule (cosine for CIFAR-10, one-cycle for Fashion-MNIST),
-    label smoothing 0.1 (and early stopping for CIFAR-10), batch size 128, on
-    :func:`compact_cnn` with one convolution per stage (and a flattened head with a
-    hidden layer of 256 units for Fashion-MNIST, 5 % of its images held out).
+    data set (none for Fashion-MNIST, whose 3-4 epochs are too few for it to pay off),
+    weight decay 0.05 (stronger in CIFAR-10's shorter budgets, whose few steps would not
+    show 0.05), a schedule (cosine for CIFAR-10, one-cycle for Fashion-MNIST), label
+    smoothing 0.1 (and early stopping for CIFAR-10), batch size 128, on
+    :func:`compact_cnn` with one convolution per stage.
+
+    The budgets (widths; head: GAP = global average pooling, a number = the hidden layer
+    of a flattened head; epochs; weight decay; held out for validation):
+
+    - ``cifar``, ``full``: 32-64-128, GAP, 30 epochs with early stopping, 0.05, 10 %;
+    - ``cifar``, ``cpu``: 32-64-128, GAP, 8 epochs with early stopping, 0.5, 10 %;
+    - ``cifar``, ``quick``: 16-32-64, GAP, 8 epochs with early stopping, 1.0, 10 %;
+    - ``fashion``, ``full``: 32-64, 256, 4 epochs, 0.05, 5 %;
+    - ``fashion``, ``quick``: 16-32, 64, 3 epochs, 0.05, 10 %.
+
+    The ``cpu`` budget trains on :data:`CPU_LADDER_IMAGES` images in lesson 15.
 
     Parameters
     ----------
@@ -206,8 +226,14 @@ def lesson_recipe(kind: str, budget: str = "full"
     >>> lesson_recipe("cifar", "cpu")[0].epochs
     8
     """
+    if not isinstance(kind, str):
+        raise TypeError(f"kind must be a str, one of {sorted(_LESSON_RECIPES)}, got "
+                        f"{type(kind).__name__}")
     if kind not in _LESSON_RECIPES:
         raise ValueError(f"kind must be one of {sorted(_LESSON_RECIPES)}, got {kind!r}")
+    if not isinstance(budget, str):
+        raise TypeError(f"budget must be a str, one of {sorted(_LESSON_RECIPES[kind])}, got "
+                        f"{type(budget).__name__}")
     if budget not in _LESSON_RECIPES[kind]:
         raise ValueError(f"budget must be one of {sorted(_LESSON_RECIPES[kind])} for kind "
                          f"{kind!r}, got {budget!r}")

@@ -177,5 +177,29 @@ def test_lesson_recipe_rejects_unknown_budgets():
         recipes.lesson_recipe("mnist")
     with pytest.raises(ValueError, match=r"budget must be one of \['full', 'quick'\] for kind 'fashion'"):
         recipes.lesson_recipe("fashion", "cpu")
-    with pytest.raises(ValueError, match="budget must be one of"):
+    with pytest.raises(TypeError, match="budget must be a str"):
         recipes.lesson_recipe("cifar", True)
+    with pytest.raises(TypeError, match="budget must be a str"):
+        recipes.lesson_recipe("cifar", ["full"])
+    with pytest.raises(TypeError, match="kind must be a str"):
+        recipes.lesson_recipe(["cifar"])
+
+
+def test_lesson_recipe_docstring_lists_every_budget_as_built():
+    """The budget list in lesson_recipe's docstring is what the code builds (no drift)."""
+    import re
+
+    rows = re.findall(r"- ``(\w+)``, ``(\w+)``: ([\d-]+), (GAP|\d+), (\d+) epochs[^,]*, ([\d.]+), (\d+) %",
+                      recipes.lesson_recipe.__doc__)
+    assert len(rows) == 5
+    for kind, budget, widths, head, epochs, decay, held_out in rows:
+        recipe, build = recipes.lesson_recipe(kind, budget)
+        assert (recipe.epochs, recipe.weight_decay, recipe.validation_split) == \
+            (int(epochs), float(decay), int(held_out) / 100), (kind, budget)
+        m = build((32, 32, 3) if kind == "cifar" else (28, 28, 1), 10)
+        convs = [layer.filters for layer in m.layers if layer.name.endswith("_conv")]
+        assert "-".join(map(str, convs)) == widths, (kind, budget)
+        dense = [layer.units for layer in m.layers if layer.name.endswith("_dense")]
+        assert dense == ([] if head == "GAP" else [int(head)]), (kind, budget)
+    full, build = recipes.lesson_recipe("fashion", "full")
+    assert build((28, 28, 1), 10).count_params() == 825_514  # the count BENCHMARKS.md quotes
