@@ -19,6 +19,17 @@ default when the ``CI`` environment variable is set) shrinks data and epochs so 
 notebook runs in well under a minute on 2 CPU cores. Choose explicitly with
 ``CNN_COURSE_MODE=quick`` or ``CNN_COURSE_MODE=full``, or ``setup(mode="quick")``.
 
+Budgets
+-------
+Full mode of a heavy lesson (VGG-16, ResNet-18, the training-recipe ablation) takes hours
+on a laptop CPU. Such a lesson offers a *CPU-sized variant* that shows the same point in
+about ten minutes on 2 cores, and keeps the whole run as its *GPU path*.
+``cfg.budget`` says which one runs: ``'quick'`` (quick mode), ``'cpu'`` (full mode, no GPU
+found) or ``'full'`` (full mode with a GPU, or ``setup(cpu_sized=False)`` to run the whole
+lesson on a CPU anyway). The helpers take the CPU-sized value as ``cpu=``::
+
+    epochs = cfg.epochs(20, quick=1, cpu=3)   # "full mode, CPU-sized: 3 epochs (GPU path: 20)"
+
 TensorFlow
 ----------
 ``setup()`` imports TensorFlow by default (``tensorflow=True``): it is needed to seed
@@ -116,6 +127,9 @@ class Config:
         Whether TensorFlow was imported and seeded by :func:`setup`.
     gpus : tuple of str
         Names of the GPUs TensorFlow found (empty: CPU only, or TensorFlow not imported).
+    cpu_sized : bool
+        In full mode, run the CPU-sized variant of heavy lessons (see :attr:`budget`).
+        :func:`setup` sets it when no GPU is found.
     """
 
     mode: str
@@ -123,16 +137,38 @@ class Config:
     verbose: bool = True
     tensorflow: bool = False
     gpus: tuple[str, ...] = field(default_factory=tuple)
+    cpu_sized: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be 'quick' or 'full'; got {self.mode!r}")
         check_int("seed", self.seed, 0, 2**32 - 1)
+        if not isinstance(self.cpu_sized, bool):
+            raise TypeError(f"cpu_sized must be a bool, got {type(self.cpu_sized).__name__}")
 
     @property
     def quick(self) -> bool:
         """``True`` in quick mode."""
         return self.mode == "quick"
+
+    @property
+    def budget(self) -> str:
+        """What a heavy lesson runs: ``'quick'``, ``'cpu'`` or ``'full'``.
+
+        ``'quick'`` in quick mode; in full mode ``'cpu'`` for the CPU-sized variant
+        (``cpu_sized``, which :func:`setup` sets when it finds no GPU) and ``'full'`` for the
+        whole lesson (the GPU path).
+        :meth:`subset`, :meth:`epochs` and :meth:`pick` use their ``cpu=`` value under
+        ``'cpu'``.
+
+        Examples
+        --------
+        >>> Config(mode="full", cpu_sized=True).budget, Config(mode="quick").budget
+        ('cpu', 'quick')
+        """
+        if self.quick:
+            return "quick"
+        return "cpu" if self.cpu_sized else "full"
 
     def _say(self, text: str) -> None:
         if self.verbose:
@@ -143,15 +179,15 @@ class Config:
         offset = check_int("offset", offset, 0)
         return np.random.default_rng(self.seed + offset)
 
-    def subset(self, x: Any, y: Any = None, quick: int = 2000, full: int | None = None):
-        """Shrink ``x`` (and ``y`` alike) to ``quick`` samples in quick mode (``full`` in full mode).
+    def subset(self, x: Any, y: Any = None, quick: int = 2000, cpu: int | None = None):
+        """Shrink ``x`` (and ``y`` alike) to ``quick`` samples in quick mode (``cpu`` when CPU-sized).
 
         In quick mode a seeded random choice of ``quick`` sample indices is taken (sorted,
         so the original order is kept and every class stays represented); the same indices
-        are used for ``x`` and ``y``. In full mode the inputs are returned unchanged, or
-        shrunk the same way to ``full`` samples when ``full`` is given (a lesson's
-        CPU-sized variant). When there are no more samples than asked for, the inputs are
-        returned unchanged. The choice is printed.
+        are used for ``x`` and ``y``. In full mode the inputs are returned unchanged, or,
+        under the CPU-sized budget (:attr:`budget` ``'cpu'``) when ``cpu`` is given, shrunk
+        the same way to ``cpu`` samples. When there are no more samples than asked for, the
+        inputs are returned unchanged. The choice is printed.
 
         Parameters
         ----------
@@ -161,8 +197,8 @@ class Config:
             Labels for ``x``.
         quick : int
             Number of samples kept in quick mode (>= 1).
-        full : int or None
-            Number of samples kept in full mode (>= 1); None keeps them all.
+        cpu : int or None
+            Number of samples kept by a lesson's CPU-sized variant (>= 1); None keeps them all.
 
         Returns
         -------
@@ -174,24 +210,27 @@ class Config:
         >>> x, y = cfg.subset(np.zeros((10, 2)), np.arange(10), quick=3)
         >>> x.shape, y.shape
         ((3, 2), (3,))
-        >>> Config(mode="full", verbose=False).subset(np.zeros((10, 2)), full=4).shape
-        (4, 2)
+        >>> Config(mode="full", verbose=False, cpu_sized=True).subset(np.zeros((10, 2)), cpu=5).shape
+        (5, 2)
         """
         quick = check_int("quick", quick, 1)
-        if full is not None:
-            full = check_int("full", full, 1)
+        if cpu is not None:
+            cpu = check_int("cpu", cpu, 1)
         xs, ys = _paired_samples(x, y)
         n = len(xs)
-        keep = quick if self.quick else full
+        cpu_sized = self.budget == "cpu" and cpu is not None
+        keep = quick if self.quick else (cpu if cpu_sized else None)
+        word = "quick mode" if self.quick else ("full mode, CPU-sized" if cpu_sized else "full mode")
         if keep is None:
-            self._say(f"full mode: using all {_fmt(n)} samples")
+            self._say(f"{word}: using all {_fmt(n)} samples")
             return (x, y) if y is not None else x
         if n <= keep:
-            self._say(f"{self.mode} mode: using all {_fmt(n)} samples (no more than {_fmt(keep)})")
+            self._say(f"{word}: using all {_fmt(n)} samples (no more than {_fmt(keep)})")
             return (x, y) if y is not None else x
         idx = np.sort(self.rng().choice(n, size=keep, replace=False))
-        self._say(f"{self.mode} mode: using {_fmt(keep)} of {_fmt(n)} samples "
-                  f"(random subset, seed {self.seed})")
+        gpu = "; GPU path: all" if cpu_sized else ""
+        self._say(f"{word}: using {_fmt(keep)} of {_fmt(n)} samples "
+                  f"(random subset, seed {self.seed}{gpu})")
         return (xs[idx], ys[idx]) if ys is not None else xs[idx]
 
     def classes(self, x: Any, y: Any, quick: Sequence[int], names: Sequence[str] | None = None
@@ -251,32 +290,76 @@ class Config:
                   f"{_fmt(len(xs))} samples (full mode: every class)")
         return xs[mask], ys[mask]
 
-    def epochs(self, full: int, quick: int = 1) -> int:
-        """Number of training epochs: ``full`` in full mode, ``quick`` in quick mode (printed)."""
+    def epochs(self, full: int, quick: int = 1, cpu: int | None = None) -> int:
+        """Number of training epochs: ``full`` in full mode, ``quick`` in quick mode (printed).
+
+        Parameters
+        ----------
+        full : int
+            Epochs of the whole lesson (>= 1): full mode with a GPU, the GPU path.
+        quick : int
+            Epochs in quick mode (>= 1).
+        cpu : int or None
+            Epochs of the lesson's CPU-sized variant (:attr:`budget` ``'cpu'``, >= 1);
+            None: as ``full``.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> Config(mode="full", verbose=False, cpu_sized=True).epochs(20, quick=1, cpu=3)
+        3
+        """
         full = check_int("full", full, 1)
         quick = check_int("quick", quick, 1)
-        n = quick if self.quick else full
+        if cpu is not None:
+            cpu = check_int("cpu", cpu, 1)
+        n = self._choose(full, quick, cpu)
         word = "epoch" if n == 1 else "epochs"
-        if self.quick:
-            self._say(f"quick mode: {n} {word} (full mode: {full})")
-        else:
-            self._say(f"full mode: {n} {word}")
+        self._say(self._choice_text(f"{n} {word}", full, cpu))
         return n
 
-    def pick(self, full: T, quick: T, what: str | None = None) -> T:
+    def pick(self, full: T, quick: T, what: str | None = None, cpu: T | None = None) -> T:
         """Return ``full`` in full mode and ``quick`` in quick mode.
 
-        If ``what`` names the value (e.g. ``"images per class"``) the choice is printed.
+        Parameters
+        ----------
+        full, quick : object
+            The value for full mode (the whole lesson, its GPU path) and for quick mode.
+        what : str or None
+            A name for the value (e.g. ``"images per class"``): the choice is printed.
+        cpu : object or None
+            The value for the lesson's CPU-sized variant (:attr:`budget` ``'cpu'``);
+            None: as ``full``.
+
+        Examples
+        --------
+        >>> Config(mode="full", verbose=False, cpu_sized=True).pick(40, 12, cpu=20)
+        20
         """
         if what is not None and not isinstance(what, str):
             raise TypeError(f"what must be a str or None, got {type(what).__name__}")
-        value = quick if self.quick else full
+        value = self._choose(full, quick, cpu)
         if what:
-            if self.quick:
-                self._say(f"quick mode: {what} = {value!r} (full mode: {full!r})")
-            else:
-                self._say(f"full mode: {what} = {value!r}")
+            self._say(self._choice_text(f"{what} = {value!r}", full, cpu, shown=repr))
         return value
+
+    def _choose(self, full: T, quick: T, cpu: T | None) -> T:
+        if self.quick:
+            return quick
+        return cpu if self.budget == "cpu" and cpu is not None else full
+
+    def _choice_text(self, chosen: str, full: Any, cpu: Any, shown: Any = str) -> str:
+        if self.quick and self.cpu_sized and cpu is not None:
+            return (f"quick mode: {chosen} (full mode: {shown(cpu)} CPU-sized on this machine, "
+                    f"{shown(full)} on the GPU path)")
+        if self.quick:
+            return f"quick mode: {chosen} (full mode: {shown(full)})"
+        if self.budget == "cpu" and cpu is not None:
+            return f"full mode, CPU-sized: {chosen} (GPU path: {shown(full)})"
+        return f"full mode: {chosen}"
 
 
 def _paired_samples(x: Any, y: Any) -> tuple[Any, Any]:
@@ -353,7 +436,7 @@ def _data_lines() -> list[str]:
 
 
 def setup(seed: int = 0, mode: str | None = None, verbose: bool = True,
-          tensorflow: bool = True) -> Config:
+          tensorflow: bool = True, cpu_sized: bool | None = None) -> Config:
     """Prepare a notebook: choose the mode, seed everything and print a short report.
 
     Parameters
@@ -369,6 +452,11 @@ def setup(seed: int = 0, mode: str | None = None, verbose: bool = True,
     tensorflow : bool
         Import and seed TensorFlow, list GPUs and enable GPU memory growth (default).
         Pure-NumPy lessons pass ``False`` to skip the ~5 s TensorFlow import.
+    cpu_sized : bool or None
+        In full mode, run the CPU-sized variant of the heavy lessons (about ten minutes on
+        2 cores) instead of the whole lesson (their GPU path). None (default): ``True``
+        when no GPU is found (always with ``tensorflow=False``, which does not look for
+        GPUs). ``False`` on a CPU runs the whole lesson (hours for some).
 
     Returns
     -------
@@ -379,6 +467,8 @@ def setup(seed: int = 0, mode: str | None = None, verbose: bool = True,
         raise TypeError(f"verbose must be a bool, got {type(verbose).__name__}")
     if not isinstance(tensorflow, bool):
         raise TypeError(f"tensorflow must be a bool, got {type(tensorflow).__name__}")
+    if cpu_sized is not None and not isinstance(cpu_sized, bool):
+        raise TypeError(f"cpu_sized must be a bool or None, got {type(cpu_sized).__name__}")
     chosen = resolve_mode(mode)
     register_kernel()  # in Jupyter: a stub or a failing check shows a message, Run All goes on
 
@@ -394,7 +484,10 @@ def setup(seed: int = 0, mode: str | None = None, verbose: bool = True,
         k_v = _package_version("keras") or "not installed"
         tf_text = f"TensorFlow {tf_v} | Keras {k_v} (not imported: setup(tensorflow=False))"
         device = "CPU (NumPy; GPUs not checked because TensorFlow is not imported)"
-    cfg = Config(mode=chosen, seed=seed, verbose=verbose, tensorflow=tensorflow, gpus=gpus)
+    if cpu_sized is None:
+        cpu_sized = not gpus
+    cfg = Config(mode=chosen, seed=seed, verbose=verbose, tensorflow=tensorflow, gpus=gpus,
+                 cpu_sized=cpu_sized)
 
     if verbose:
         lines = [
@@ -402,6 +495,11 @@ def setup(seed: int = 0, mode: str | None = None, verbose: bool = True,
             f"Python {platform.python_version()} | NumPy {np.__version__} | {tf_text}",
             f"device: {device}",
         ]
+        if tensorflow and cfg.budget == "cpu":
+            lines.append("heavy lessons: CPU-sized variants (about 10 min on 2 cores); "
+                         "cc.setup(cpu_sized=False) runs them whole")
+        elif tensorflow and cfg.budget == "full" and not gpus:
+            lines.append("heavy lessons: run whole on the CPU (setup(cpu_sized=False)): hours for some")
         lines += _data_lines()
         print("\n".join(lines))
     return cfg

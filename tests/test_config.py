@@ -126,6 +126,58 @@ def test_gpu_memory_growth_and_names_with_fake_gpus(clean_env, monkeypatch, caps
     assert grown == [("/physical_device:GPU:0", True)]
     assert cfg.gpus == ("Fake H100", "/physical_device:GPU:1")
     assert "device: GPU: Fake H100, /physical_device:GPU:1" in out
+    assert cfg.budget == "full" and "CPU-sized" not in out   # with a GPU: the whole lesson
+
+
+def test_budget_cpu_sized_without_a_gpu_unless_asked(clean_env, monkeypatch, capsys):
+    tf = pytest.importorskip("tensorflow")
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    cfg = setup(mode="full")
+    assert cfg.budget == "cpu" and cfg.cpu_sized
+    assert "heavy lessons: CPU-sized variants" in capsys.readouterr().out
+    cfg = setup(mode="full", cpu_sized=False)
+    assert cfg.budget == "full"
+    assert "run whole on the CPU" in capsys.readouterr().out
+    assert setup(mode="quick", verbose=False).budget == "quick"
+    numpy_only = setup(mode="full", tensorflow=False)   # GPUs not looked for: CPU-sized, said nowhere
+    assert numpy_only.budget == "cpu" and "heavy lessons" not in capsys.readouterr().out
+    with pytest.raises(TypeError, match="cpu_sized"):
+        setup(mode="full", cpu_sized="no", verbose=False)
+    with pytest.raises(TypeError, match="cpu_sized"):
+        Config(mode="full", cpu_sized=1)
+
+
+def test_cpu_values_used_only_by_the_cpu_sized_budget(capsys):
+    cpu, whole, quick = (Config(mode="full", seed=3, cpu_sized=True), Config(mode="full"),
+                         Config(mode="quick"))
+    x, y = np.arange(100).repeat(2).reshape(100, 2), np.arange(100)
+    assert len(cpu.subset(x, y, quick=10, cpu=30)[1]) == 30
+    assert ("full mode, CPU-sized: using 30 of 100 samples (random subset, seed 3; GPU path: all)"
+            in capsys.readouterr().out)
+    assert whole.subset(x, y, quick=10, cpu=30)[0] is x
+    assert len(quick.subset(x, y, quick=10, cpu=30)[1]) == 10
+    capsys.readouterr()
+    assert cpu.subset(x, y, quick=10)[0] is x     # no cpu= value: everything, as on the GPU path
+    assert "full mode: using all 100 samples" in capsys.readouterr().out   # not called CPU-sized
+    assert Config(mode="full", cpu_sized=True, verbose=False).subset(x, cpu=500) is x
+    capsys.readouterr()
+    assert cpu.epochs(20, quick=1, cpu=3) == 3
+    assert "full mode, CPU-sized: 3 epochs (GPU path: 20)" in capsys.readouterr().out
+    assert cpu.epochs(20) == 20 and whole.epochs(20, cpu=3) == 20 and quick.epochs(20, cpu=3) == 1
+    assert "quick mode: 1 epoch (full mode: 20)" in capsys.readouterr().out
+    # quick mode on a machine whose full mode would be CPU-sized says what full mode would run there
+    assert Config(mode="quick", cpu_sized=True).epochs(20, quick=1, cpu=3) == 1
+    assert ("quick mode: 1 epoch (full mode: 3 CPU-sized on this machine, 20 on the GPU path)"
+            in capsys.readouterr().out)
+    capsys.readouterr()
+    assert cpu.pick(40, 12, what="depth", cpu=20) == 20
+    assert "full mode, CPU-sized: depth = 20 (GPU path: 40)" in capsys.readouterr().out
+    assert whole.pick(40, 12, cpu=20) == 40 and quick.pick(40, 12, cpu=20) == 12
+    assert cpu.pick(40, 12) == 40
+    with pytest.raises(ValueError, match="cpu must be >= 1"):
+        cpu.epochs(5, cpu=0)
+    with pytest.raises(TypeError, match="cpu"):
+        cpu.subset(x, cpu=2.5)
 
 
 # ----------------------------------------------------------------------------- Config
@@ -172,20 +224,11 @@ def test_subset_full_mode_and_small_inputs(capsys):
     assert Config(mode="quick", verbose=False).subset([[1], [2], [3]], quick=2).shape == (2, 1)
 
 
-def test_subset_full_mode_can_keep_a_cpu_sized_part(capsys):
-    x, y = np.arange(100).repeat(2).reshape(100, 2), np.arange(100)
-    xs, ys = Config(mode="full", seed=3).subset(x, y, quick=10, full=40)
-    assert "full mode: using 40 of 100 samples (random subset, seed 3)" in capsys.readouterr().out
-    assert xs.shape == (40, 2) and np.array_equal(xs[:, 0], ys) and np.all(np.diff(ys) > 0)
-    assert len(Config(mode="quick", verbose=False).subset(x, y, quick=10, full=40)[1]) == 10
-    assert Config(mode="full", verbose=False).subset(x, full=500) is x
-
-
 @pytest.mark.parametrize("args, kwargs, exc", [
     ((np.zeros(5), np.zeros(4)), {}, ValueError),
     ((np.zeros(5),), {"quick": 0}, ValueError),
-    ((np.zeros(5),), {"full": 0}, ValueError),
-    ((np.zeros(5),), {"full": 2.5}, TypeError),
+    ((np.zeros(5),), {"cpu": 0}, ValueError),
+    ((np.zeros(5),), {"cpu": 2.5}, TypeError),
     ((np.zeros(5),), {"quick": True}, TypeError),
     ((np.float64(3.0),), {}, ValueError),
     (("abc",), {}, TypeError),

@@ -107,3 +107,45 @@ def test_course_map_lists_every_lesson():
     for path in LESSONS:
         assert path.name in index, f"notebooks/index.md does not link {path.name}"
         assert path.name in readme, f"README.md's course map does not link {path.name}"
+
+
+_CPU_SIZED = re.compile(r"cfg\.budget|\bcpu=")   # in code, comments removed
+
+
+def _without_comments(source):
+    return "\n".join(line.split("#", 1)[0] for line in source.splitlines())
+
+
+def _course_map_full_cells():
+    """{lesson file name: its 'full (CPU)' cell} from README.md's course map."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    header = next(i for i, line in enumerate(lines) if "| full (CPU) |" in line)
+    column = [c.strip() for c in lines[header].strip("|").split("|")].index("full (CPU)")
+    cells = {}
+    for line in lines[header + 2:]:
+        if not line.startswith("|"):
+            break
+        row = [c.strip() for c in line.strip().strip("|").split("|")]
+        link = re.search(r"notebooks/(\d\d_[a-z0-9_]+\.ipynb)", line)
+        cells[link.group(1)] = row[column]
+    return cells
+
+
+def test_full_mode_fits_ten_minutes_on_a_cpu_or_is_cpu_sized():
+    # The course standard: a full mode over 10 minutes on a CPU offers a CPU-sized variant
+    # (cfg.budget, cfg.subset/epochs/pick(cpu=...)); the course map's time is that variant's.
+    cells = _course_map_full_cells()
+    assert len(cells) == len(LESSONS)
+    for name, cell in cells.items():
+        time_text = cell.split(";")[0].strip()
+        match = re.fullmatch(r"(\d+(?:\.\d+)?) (s|min|h)", time_text)
+        if match is None:
+            assert time_text == "not measured yet", f"README full time of {name}: {cell!r}"
+            continue
+        minutes = float(match.group(1)) * {"s": 1 / 60, "min": 1, "h": 60}[match.group(2)]
+        assert minutes <= 10, (f"{name}: full mode takes {time_text} on the CPU: over 10 minutes, "
+                               "give it a (smaller) CPU-sized variant")
+        if "CPU-sized" in cell:
+            source = "\n".join(_without_comments(c.source) for c in _code_cells(ROOT / "notebooks" / name))
+            assert _CPU_SIZED.search(source), (
+                f"README says {name} runs a CPU-sized variant, but no code cell uses cfg.budget or cpu=")

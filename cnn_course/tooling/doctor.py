@@ -121,9 +121,9 @@ def check_gpu() -> Finding:
     except Exception as exc:
         return Finding("gpu", "warn", f"could not ask TensorFlow for GPUs: {exc}")
     if not gpus:
-        return Finding("gpu", "warn", "no GPU: every lesson runs on the CPU; the heavy models "
-                       "(AlexNet, VGG, Inception, ResNet) are slow in full mode",
-                       "for full mode use a machine with an NVIDIA GPU and "
+        return Finding("gpu", "warn", "no GPU: every lesson runs on the CPU; in full mode the heavy lessons "
+                       "(15-17, 19, 23) run their CPU-sized variant (README: course map)",
+                       "for their whole run (the GPU path) use a machine with an NVIDIA GPU and "
                        "`pip install 'tensorflow[and-cuda]'`, or a hosted GPU notebook")
     return Finding("gpu", "ok", ", ".join(g.name for g in gpus))
 
