@@ -219,7 +219,7 @@ class Config:
         xs, ys = _paired_samples(x, y)
         n = len(xs)
         cpu_sized = self.budget == "cpu" and cpu is not None
-        keep = quick if self.quick else (cpu if cpu_sized else None)
+        keep = self._choose(None, quick, cpu)   # None: every sample
         word = "quick mode" if self.quick else ("full mode, CPU-sized" if cpu_sized else "full mode")
         if keep is None:
             self._say(f"{word}: using all {_fmt(n)} samples")
