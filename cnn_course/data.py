@@ -809,7 +809,8 @@ def load_image_folder(path: str | os.PathLike, image_size: Sequence[int] = (64, 
         ``'rotation', 'shear', 'flip', 'zoom', 'translation'``.
     batch_size : int
     seed : int
-        Seed of the shuffle, the split and the augmentation.
+        Seed of the shuffle, the split and the augmentation: the same seed gives the same
+        batches, augmented ones included (they are augmented one batch at a time, in order).
     color_mode : {'rgb', 'grayscale', 'rgba'}
 
     Returns
@@ -876,8 +877,9 @@ def load_image_folder(path: str | os.PathLike, image_size: Sequence[int] = (64, 
     names = list(train_ds.class_names)
     if aug_kwargs is not None:
         aug = augmentation_layers(seed=seed, **aug_kwargs)
-        train_ds = train_ds.map(lambda x, y: (aug(x, training=True), y),
-                                num_parallel_calls=tf.data.AUTOTUNE)
+        # One batch at a time (no num_parallel_calls): the random layers then draw their
+        # numbers in the same order every run, so a seed reproduces the augmented batches.
+        train_ds = train_ds.map(lambda x, y: (aug(x, training=True), y))
     train_ds = train_ds.prefetch(tf.data.AUTOTUNE)
     train_ds.class_names = names
     if val_ds is not None:
