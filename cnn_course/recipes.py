@@ -41,6 +41,7 @@ import numpy as np
 
 from . import augmentation as _aug
 from . import schedules as _schedules
+from . import training as _training
 from ._lazy import keras
 from ._validation import check_int
 
@@ -591,6 +592,7 @@ def run_recipe(recipe: Recipe, data: object,
             monitor="val_accuracy", mode="max", patience=recipe.early_stopping,
             restore_best_weights=True))
     eye = np.eye(num_classes, dtype=np.float32)
+    _training._build_training_state(model, x_fit[:1], eye[y_fit[:1]])
     history = model.fit(x_fit, eye[y_fit], validation_data=(x_val, eye[y_val]),
                         epochs=recipe.epochs, batch_size=recipe.batch_size, shuffle=True,
                         callbacks=callbacks, verbose=verbose)

@@ -413,3 +413,41 @@ def test_clearly_above_chance_is_three_standard_errors_above_guessing():
     for bad in ({"n": 0}, {"n": 10, "num_classes": 1}, {"n": 10, "standard_errors": 0}):
         with pytest.raises(ValueError):
             cc.clearly_above_chance(**bad)
+
+
+def _count_traces(model):
+    """Wrap ``model.train_step``: every trace of Keras' training function calls it once."""
+    calls = []
+    step = model.train_step
+
+    def counted(data):
+        calls.append(1)
+        return step(data)
+
+    model.train_step = counted
+    return calls
+
+
+@pytest.mark.parametrize("prebuild, traces", [(True, 1), (False, 2)])
+def test_training_state_built_first_means_one_trace(fashion, prebuild, traces):
+    """Keras' TensorFlow trainer creates optimizer and metric variables inside its first
+    trace, which makes TensorFlow trace the step twice; built first, it is traced once."""
+    x, y, _, _ = fashion
+    model = _small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    calls = _count_traces(model)
+    if prebuild:
+        assert training._build_training_state(model, x[:32], y[:32])
+        assert model.optimizer.built
+    model.fit(x[:64], y[:64], batch_size=32, epochs=2, verbose=0)
+    assert len(calls) == traces
+
+
+def test_train_builds_the_state_before_fitting(fashion):
+    x, y, xt, yt = fashion
+    model = _small_model()
+    calls = _count_traces(model)
+    cc.train(model, x[:64], y[:64], epochs=2, batch_size=32, validation_split=0, verbose=0)
+    assert len(calls) == 1
+    uncompiled = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    assert not training._build_training_state(uncompiled, np.zeros((1, 2)), np.zeros(1))
