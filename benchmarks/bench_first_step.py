@@ -9,7 +9,8 @@ first trace of its training step, and TensorFlow then traces that step a second 
 ``cnn_course.training._build_training_state`` (called by ``cc.train`` and
 ``recipes.run_recipe``) creates them before ``fit``, so the step is traced once. For each
 model the script times a first ``fit`` of one batch of 32 on fresh copies, the two
-variants taking turns (``plain``, ``built first``, ``plain``, ...), and prints the median
+variants taking turns and starting each round in turn (after one untimed ``fit`` of the
+model, so that one-off start-up costs of the process fall on neither), and prints the median
 of each, the later steps' time (a second ``fit`` of the same batch) and the ratio
 plain / built first of the first ``fit`` (2.0 = built first halves it). Random images;
 TensorFlow backend, CPU as found; the 1-minute load average is printed.
@@ -52,7 +53,7 @@ def first_fit_seconds(name: str, build_first: bool) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["resnet18", "vgg16"])
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     cc.setup(seed=0, verbose=False)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -60,8 +61,9 @@ def main() -> None:
     for name in args.models:
         times: dict[bool, list[float]] = {False: [], True: []}
         later = []
-        for _ in range(args.rounds):
-            for build_first in (False, True):
+        first_fit_seconds(name, True)  # warm-up, not counted
+        for r in range(args.rounds):
+            for build_first in ((False, True) if r % 2 == 0 else (True, False)):
                 first, second = first_fit_seconds(name, build_first)
                 times[build_first].append(first)
                 later.append(second)

@@ -140,12 +140,13 @@ def _build_training_state(model: Any, x_batch: np.ndarray, y_batch: np.ndarray) 
 
     Keras' TensorFlow trainer creates them *inside* the first trace of its training step;
     a ``tf.function`` that creates variables is then traced a second time, and for a big
-    network that second trace is most of the first step's time (ResNet-18 on the 2-core CPU:
-    a first ``fit`` of one batch took 17-18 s with it and 10 s without, the later steps 2 s).
+    network that second trace is over a third of the first step's time (2-core CPU, first
+    ``fit`` of one batch: ResNet-18 15.8 s with it and 10.0 s without, VGG-16 16.9 s and
+    9.8 s, the later steps about 2.5 s; ``benchmarks/bench_first_step.py``).
     Keras' own ``Model._symbolic_build`` (what Keras runs first under a distribution
     strategy) creates them from the batch's shapes alone, without computing anything.
-    It is a private Keras method: where it is missing or fails, nothing is built and
-    training works as before, only its first step is slower.
+    It is a private Keras method: where it is missing or fails, ``fit`` builds what is
+    left itself, as before, and only the first step is slower.
 
     Parameters
     ----------
@@ -159,12 +160,13 @@ def _build_training_state(model: Any, x_batch: np.ndarray, y_batch: np.ndarray) 
     Returns
     -------
     bool
-        True if Keras built the state here.
+        True if ``_symbolic_build`` ran (it builds only what is not built yet).
 
     See Also
     --------
     train : calls it before ``fit``.
-    cnn_course.recipes.run_recipe : likewise.
+    seconds_per_step : before its warm-up step.
+    cnn_course.recipes.run_recipe : before ``fit``.
     """
     build = getattr(model, "_symbolic_build", None)
     if build is None or getattr(model, "optimizer", None) is None:

@@ -547,18 +547,22 @@ def test_load_image_folder_augments_training_split_only(image_folder):
 
 def test_load_image_folder_augmentation_is_reproducible(image_folder):
     """The same seed gives the same augmented batches, epoch after epoch: a lesson that
-    compares training with and without augmentation gets the same numbers on every run."""
+    compares training with and without augmentation gets the same numbers on every run.
+    (With the map run in parallel the random layers drew their numbers in a different
+    order from run to run; many small batches over three epochs make that visible.)"""
     root, _ = image_folder
 
-    def two_epochs(seed):
-        train_ds, _ = data.load_image_folder(root, image_size=(32, 32), augment=True,
-                                             batch_size=8, seed=seed)
-        return [np.concatenate([x.numpy() for x, _ in train_ds]) for _ in range(2)]
+    def epochs(seed, augment):
+        train_ds, _ = data.load_image_folder(root, image_size=(32, 32), augment=augment,
+                                             batch_size=2, seed=seed)
+        return [np.concatenate([x.numpy() for x, _ in train_ds]) for _ in range(3)]
 
-    first, again, other = two_epochs(3), two_epochs(3), two_epochs(4)
+    first, again, plain = epochs(3, True), epochs(3, True), epochs(3, False)
     assert all(np.array_equal(a, b) for a, b in zip(first, again)), "same seed, other batches"
-    assert not np.array_equal(first[0], first[1]), "every epoch is augmented anew"
-    assert not np.array_equal(first[0], other[0]), "another seed, other augmentations"
+    # same seed without augmentation: the same images in the same order, un-augmented
+    assert all(not np.array_equal(a, p) for a, p in zip(first, plain)), "nothing was augmented"
+    assert not np.allclose(first[0] - plain[0], first[1] - plain[1]), \
+        "every epoch is augmented anew"
 
 
 def test_augmentation_layers():
