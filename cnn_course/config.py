@@ -218,7 +218,7 @@ class Config:
             cpu = check_int("cpu", cpu, 1)
         xs, ys = _paired_samples(x, y)
         n = len(xs)
-        cpu_sized = self.budget == "cpu" and cpu is not None
+        cpu_sized = self._uses_cpu_value(cpu)
         keep = self._choose(None, quick, cpu)   # None: every sample
         word = "quick mode" if self.quick else ("full mode, CPU-sized" if cpu_sized else "full mode")
         if keep is None:
@@ -346,10 +346,14 @@ class Config:
             self._say(self._choice_text(f"{what} = {value!r}", full, cpu, shown=repr))
         return value
 
+    def _uses_cpu_value(self, cpu: object) -> bool:
+        """True when a lesson's CPU-sized value ``cpu`` is the one that runs."""
+        return self.budget == "cpu" and cpu is not None
+
     def _choose(self, full: T, quick: T, cpu: T | None) -> T:
         if self.quick:
             return quick
-        return cpu if self.budget == "cpu" and cpu is not None else full
+        return cpu if self._uses_cpu_value(cpu) else full
 
     def _choice_text(self, chosen: str, full: Any, cpu: Any, shown: Any = str) -> str:
         if self.quick and self.cpu_sized and cpu is not None:
@@ -357,7 +361,7 @@ class Config:
                     f"{shown(full)} on the GPU path)")
         if self.quick:
             return f"quick mode: {chosen} (full mode: {shown(full)})"
-        if self.budget == "cpu" and cpu is not None:
+        if self._uses_cpu_value(cpu):
             return f"full mode, CPU-sized: {chosen} (GPU path: {shown(full)})"
         return f"full mode: {chosen}"
 

@@ -1,8 +1,10 @@
 """Shared test set-up: point CNN_COURSE_DATA at the shared real samples when it is unset."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,6 +19,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # A failing check or a stub stays a failed cell in every kernel the tests start (in a
 # student's Jupyter, Run All goes on past them: cnn_course/_kernel.py).
 os.environ.setdefault("CNN_COURSE_STRICT_CHECKS", "1")
+
+
+def load_tool(name: str) -> ModuleType:
+    """``tools/<name>.py`` imported as a module (``tools`` is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

@@ -4,15 +4,13 @@ No notebook is run here: the table-writing functions are pure.
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from conftest import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("course_map", ROOT / "tools" / "course_map.py")
-course_map = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(course_map)
+course_map = load_tool("course_map")
 
 README = """# course
 
@@ -33,6 +31,15 @@ README = """# course
                                            (5400, "1.5 h"), (4 * 3600, "4.0 h")])
 def test_format_seconds(seconds, text):
     assert course_map.format_seconds(seconds) == text
+
+
+def test_read_column_reads_the_course_map_only():
+    full = course_map.read_column(README, "full")
+    assert full == {"00_setup_check.ipynb": "5 s", "10_dense_vs_cnn.ipynb": "1 min",
+                    "16_lenet_alexnet.ipynb": "about 45 min; GPU advised"}   # not the other table
+    assert course_map.read_column(README)["16_lenet_alexnet.ipynb"] == "17 s"
+    with pytest.raises(ValueError, match="column"):
+        course_map.read_column(README, "slow")
 
 
 @pytest.mark.parametrize("bad", [-1, float("nan"), "5", None])

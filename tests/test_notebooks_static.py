@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -116,25 +117,10 @@ def _without_comments(source):
     return "\n".join(line.split("#", 1)[0] for line in source.splitlines())
 
 
-def _course_map_full_cells():
-    """{lesson file name: its 'full (CPU)' cell} from README.md's course map."""
-    lines = (ROOT / "README.md").read_text().splitlines()
-    header = next(i for i, line in enumerate(lines) if "| full (CPU) |" in line)
-    column = [c.strip() for c in lines[header].strip("|").split("|")].index("full (CPU)")
-    cells = {}
-    for line in lines[header + 2:]:
-        if not line.startswith("|"):
-            break
-        row = [c.strip() for c in line.strip().strip("|").split("|")]
-        link = re.search(r"notebooks/(\d\d_[a-z0-9_]+\.ipynb)", line)
-        cells[link.group(1)] = row[column]
-    return cells
-
-
 def test_full_mode_fits_ten_minutes_on_a_cpu_or_is_cpu_sized():
     # The course standard: a full mode over 10 minutes on a CPU offers a CPU-sized variant
     # (cfg.budget, cfg.subset/epochs/pick(cpu=...)); the course map's time is that variant's.
-    cells = _course_map_full_cells()
+    cells = load_tool("course_map").read_column((ROOT / "README.md").read_text(), "full")
     assert len(cells) == len(LESSONS)
     for name, cell in cells.items():
         time_text = cell.split(";")[0].strip()

@@ -134,6 +134,44 @@ def update_table(text: str, times: dict[str, float], column: str = "quick"
     return "".join(lines), updated
 
 
+def read_column(text: str, column: str = "quick") -> dict[str, str]:
+    """One time column of the course-map table in a README's text.
+
+    Parameters
+    ----------
+    text : str
+        The README's Markdown.
+    column : {'quick', 'full'}
+
+    Returns
+    -------
+    dict str -> str
+        Notebook file name (``"10_dense_vs_cnn.ipynb"``) -> the cell's text, note included
+        (``"7 min; CPU-sized"``), for every row whose lesson link names a notebook.
+
+    Examples
+    --------
+    >>> table = ("| lesson | quick | full (CPU) |\\n|---|---|---|\\n"
+    ...          "| [a](notebooks/01_a.ipynb) | 5 s | 1 min; note |\\n")
+    >>> read_column(table, "full")
+    {'01_a.ipynb': '1 min; note'}
+    """
+    if column not in COLUMNS:
+        raise ValueError(f"column must be 'quick' or 'full', got {column!r}")
+    lines = text.splitlines()
+    head, names = _find_table(lines)
+    col = names.index(COLUMNS[column])
+    cells = {}
+    for line in lines[head + 2:]:
+        if not line.lstrip().startswith("|"):
+            break
+        link = _LINK.search(line)
+        row = _cells(line)
+        if link is not None and len(row) == len(names):
+            cells[link.group(1)] = row[col]
+    return cells
+
+
 def table_text(text: str) -> str:
     """The course-map table of a README's text (header to last row)."""
     lines = text.splitlines()
