@@ -13,11 +13,11 @@ clearly-above-chance threshold for that test set, and the wall-clock seconds of 
 
     python benchmarks/bench_quick_big_networks.py [--seeds 0 1 2] [--only vgg16 ...]
 
-Rows for the lesson settings: alexnet8 10 classes 512 images x 2 epochs (lesson 16),
-vgg16 2 classes 384 x 1 (lesson 17; 512 until 2026-12-02), inception10 10 classes 512 x 2 (lesson 18), resnet18
-2 classes 224 x 1 (lesson 19; 288 until the second session of 2026-12-02); ``--contrast`` adds VGG-16 on ten classes with 512 images in 16 steps
-(why two classes are needed) and VGG-16 on two classes with 256 images in 16 steps of 16 at
-Adam 1e-3 (a cheaper quick mode that is not reliable).
+Rows for the lesson settings: alexnet8 10 classes 512 images x 2 epochs (lesson 16), vgg16
+2 classes 384 x 1 (lesson 17), inception10 10 classes 512 x 2 (lesson 18), resnet18 2 classes
+224 x 1 (lesson 19); ``--contrast`` adds VGG-16 on ten classes with 512 images in 16 steps (why
+two classes are needed) and VGG-16 on two classes with 256 images in 16 steps of 16 at Adam 1e-3
+(a cheaper quick mode that is not reliable). Earlier settings and their runs: BENCHMARKS.md.
 """
 from __future__ import annotations
 

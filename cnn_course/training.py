@@ -141,8 +141,8 @@ def _build_training_state(model: Any, x_batch: np.ndarray, y_batch: np.ndarray) 
     Keras' TensorFlow trainer creates them *inside* the first trace of its training step;
     a ``tf.function`` that creates variables is then traced a second time, and for a big
     network that second trace is over a third of the first step's time (2-core CPU, first
-    ``fit`` of one batch: ResNet-18 15.8 s with it and 10.0 s without, VGG-16 16.9 s and
-    9.8 s, the later steps about 2.5 s; ``benchmarks/bench_first_step.py``).
+    ``fit`` of one batch, traced twice -> once: ResNet-18 15.8 s -> 10.0 s, VGG-16 16.9 s
+    -> 9.8 s, the later steps about 2.5 s; ``benchmarks/bench_first_step.py``).
     Keras' own ``Model._symbolic_build`` (what Keras runs first under a distribution
     strategy) creates them from the batch's shapes alone, without computing anything.
     It is a private Keras method: where it is missing or fails, ``fit`` builds what is
