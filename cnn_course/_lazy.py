@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import os
 import sys
 import tempfile
 import types
 from typing import Any, Iterator
 
-__all__ = ["LazyModule", "keras", "tf", "ipywidgets", "quiet_native_stderr", "is_imported"]
+__all__ = ["LazyModule", "keras", "tf", "ipywidgets", "quiet_native_stderr",
+           "quiet_retracing_warning", "is_imported"]
 
 # Start-up chatter TensorFlow's C++ code writes straight to file descriptor 2 on import
 # (TF_CPP_MIN_LOG_LEVEL does not silence all of it); it alarms students and says nothing useful.
@@ -65,6 +67,33 @@ def quiet_native_stderr() -> Iterator[None]:
                     if line.strip() and not any(n in line for n in NATIVE_NOISE)]
             if kept:
                 print("\n".join(kept), file=sys.stderr)
+
+
+class _DropRetracingWarning(logging.Filter):
+    """Drop TensorFlow's "N out of the last M calls to <function ...> triggered tf.function
+    retracing" record; let every other record through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing_warning() -> Iterator[None]:
+    """Silence TensorFlow's retracing warning while a block runs (only that warning).
+
+    Every fresh Keras model traces its own predict step once, but TensorFlow counts the
+    traces of Keras' shared Python function across *all* models and, after five, warns about
+    "excessive retracing": a false alarm when a comparison trains one new network after
+    another (lesson 15's ablation, lesson 23's table), and half a screen of text a student
+    can do nothing about. The filter sits on the ``tensorflow`` logger for the block only.
+    """
+    logger = logging.getLogger("tensorflow")
+    dropper = _DropRetracingWarning()
+    logger.addFilter(dropper)
+    try:
+        yield
+    finally:
+        logger.removeFilter(dropper)
 
 
 def _import(name: str) -> types.ModuleType:

@@ -42,7 +42,7 @@ import numpy as np
 from . import augmentation as _aug
 from . import schedules as _schedules
 from . import training as _training
-from ._lazy import keras
+from ._lazy import keras, quiet_retracing_warning
 from ._validation import check_int
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -166,11 +166,12 @@ _LESSON_RECIPES: dict[str, dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {
                        weight_decay=1.0)),
     },
     # Fashion-MNIST: a flattened head keeps where each feature is (the garments are centred)
-    # and no augmentation: four epochs on 57,000 images are too few for shifts to pay off.
+    # and no augmentation: five epochs on 57,000 images are too few for shifts to pay off.
+    # Five, not four: four ended at 0.929 on seeds 1 and 2 (BENCHMARKS.md), five at >= 0.931.
     # 5 % held out for validation: the recipe does not early-stop, it only reports the gap.
     "fashion": {
         "full": (dict(widths=(32, 64), dense=256),
-                 dict(epochs=4, learning_rate=4e-3, schedule="one_cycle", augment=None,
+                 dict(epochs=5, learning_rate=4e-3, schedule="one_cycle", augment=None,
                       validation_split=0.05)),
         "quick": (dict(widths=(16, 32), dense=64),
                   dict(epochs=3, learning_rate=4e-3, schedule="one_cycle", augment=None)),
@@ -183,7 +184,7 @@ def lesson_recipe(kind: str, budget: str = "full"
     """The complete recipe of lesson 15 for one data set, and the network it trains.
 
     Every technique on: per-channel standardisation, the standard augmentation of that
-    data set (none for Fashion-MNIST, whose 3-4 epochs are too few for it to pay off),
+    data set (none for Fashion-MNIST, whose 3-5 epochs are too few for it to pay off),
     weight decay 0.05 (stronger in CIFAR-10's shorter budgets, whose few steps would not
     show 0.05), a schedule (cosine for CIFAR-10, one-cycle for Fashion-MNIST), label
     smoothing 0.1 (and early stopping for CIFAR-10), batch size 128, on
@@ -195,7 +196,7 @@ def lesson_recipe(kind: str, budget: str = "full"
     - ``cifar``, ``full``: 32-64-128, GAP, 30 epochs with early stopping, 0.05, 10 %;
     - ``cifar``, ``cpu``: 32-64-128, GAP, 8 epochs with early stopping, 0.5, 10 %;
     - ``cifar``, ``quick``: 16-32-64, GAP, 6 epochs with early stopping, 1.0, 10 %;
-    - ``fashion``, ``full``: 32-64, 256, 4 epochs, 0.05, 5 %;
+    - ``fashion``, ``full``: 32-64, 256, 5 epochs, 0.05, 5 %;
     - ``fashion``, ``quick``: 16-32, 64, 3 epochs, 0.05, 10 %.
 
     The ``cpu`` budget trains on :data:`CPU_LADDER_IMAGES` images in lesson 15.
@@ -223,7 +224,7 @@ def lesson_recipe(kind: str, budget: str = "full"
     --------
     >>> recipe, build = lesson_recipe("fashion")
     >>> recipe.schedule, recipe.augment, recipe.epochs
-    ('one_cycle', None, 4)
+    ('one_cycle', None, 5)
     >>> lesson_recipe("cifar", "cpu")[0].epochs
     8
     """
@@ -600,7 +601,8 @@ def run_recipe(recipe: Recipe, data: object,
     logs["learning_rate"] = rates
 
     k = min(len(x_fit), 5000)
-    p_test, p_train, p_val = _predict_parts(model, [x_test_s, x_fit[:k], x_val])
+    with quiet_retracing_warning():  # a fresh network traces its own predict step (a false alarm)
+        p_test, p_train, p_val = _predict_parts(model, [x_test_s, x_fit[:k], x_val])
     test_acc, test_nll, confidence = _scores(p_test, y_test)
     train_acc = _scores(p_train, y_fit[:k])[0]
     val_acc = _scores(p_val, y_val)[0]

@@ -277,6 +277,20 @@ def test_native_tensorflow_noise_is_filtered_but_real_errors_kept(capfd):
     assert "oneDNN" not in err and "cuInit" not in err
 
 
+def test_retracing_warning_is_dropped_only_inside_the_block_and_only_that_one(caplog):
+    import logging
+    log = logging.getLogger("tensorflow")
+    msg = ("5 out of the last 13 calls to <function one_step_on_data_distributed> triggered "
+           "tf.function retracing. Tracing is expensive")
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        with _lazy.quiet_retracing_warning():
+            log.warning(msg)
+            log.warning("a real problem")
+        log.warning(msg)
+    texts = [r.getMessage() for r in caplog.records]
+    assert texts == ["a real problem", msg], texts
+    assert not log.filters, "the filter is removed when the block ends"
+
 def test_classes_quick_keeps_only_those_labels_and_says_so(capsys):
     cfg = Config(mode="quick")
     y = np.array([[0], [6], [8], [3], [6], [8], [8]])
