@@ -33,8 +33,10 @@ CLAIMS = {
     "12_mnist_digits": (r'scores\["accuracy"\]\s*>\s*0\.[5-9]', "clearly above chance"),
     "14_cifar10_cbapd": (r'scores\["accuracy"\]\s*>\s*0\.[2-9]', "clearly above chance (0.1)"),
     "15_training_well": (r'aug_\.gap\s*<\s*std_\.gap[\s\S]*wd_\.weight_norm\s*<\s*aug_\.weight_norm[\s\S]*'
-                         r'ls_\.confidence\s*<\s*cos_\.confidence',
-                         "each technique changes what it targets (gap, |W|, confidence)"),
+                         r'ls_\.confidence\s*<\s*cos_\.confidence[\s\S]*'
+                         r'worst\.test_accuracy\s*>\s*above_chance',
+                         "each technique changes what it targets (gap, |W|, confidence), and every "
+                         "network of the ladder is clearly above chance"),
     "19_resnet": (r'final\["residual"\]\s*<\s*final\["plain"\]',
                   "the residual stack reaches a lower training loss than the plain one"),
 }
