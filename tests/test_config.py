@@ -1,6 +1,7 @@
 """cnn_course.config: mode, seeding, report, and the Config helpers."""
 from __future__ import annotations
 
+import logging
 import os
 import random
 import sys
@@ -278,7 +279,6 @@ def test_native_tensorflow_noise_is_filtered_but_real_errors_kept(capfd):
 
 
 def test_retracing_warning_is_dropped_only_inside_the_block_and_only_that_one(caplog):
-    import logging
     log = logging.getLogger("tensorflow")
     msg = ("5 out of the last 13 calls to <function one_step_on_data_distributed> triggered "
            "tf.function retracing. Tracing is expensive")
